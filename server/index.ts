@@ -1,0 +1,112 @@
+/**
+ * The only file with side effects: config → database → app → listen, and a clean stop.
+ */
+import { fileURLToPath } from "node:url";
+import pino from "pino";
+import { createApp } from "./app.ts";
+import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { migrateDatabase, openPglite, openPostgres, type Database } from "./db/client.ts";
+import { demoPassword, demoUsers, isDatabaseEmpty, seedDemo } from "./services/demo-seed.ts";
+import { DemoSimulator } from "./services/simulator.ts";
+
+let config: Config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}
+
+const logger = pino({ level: config.logLevel });
+
+async function openDatabase(): Promise<Database> {
+  if (config.databaseUrl) {
+    const database = await openPostgres(config.databaseUrl);
+    await database.ping();
+    await migrateDatabase(database, config.databaseUrl);
+    return database;
+  }
+  const database = await openPglite({ dataDir: config.dataDir });
+  await migrateDatabase(database);
+  return database;
+}
+
+async function main(): Promise<void> {
+  let database: Database;
+  try {
+    database = await openDatabase();
+  } catch (err) {
+    const where = config.databaseUrl ? "the PostgreSQL server in DATABASE_URL" : `the embedded database in ${config.dataDir}`;
+    logger.fatal({ err }, `cannot open ${where}`);
+    process.stderr.write(`Cannot open ${where}: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+
+  const clientDir = fileURLToPath(new URL("../dist/client", import.meta.url));
+  const app = await createApp({ database, logger, clientDir });
+
+  if (config.bootstrapAdmin) {
+    const admin = await app.services.auth.bootstrapAdmin(config.bootstrapAdmin);
+    if (admin) logger.info({ email: admin.email }, "created the bootstrap admin");
+  }
+
+  let seeded = false;
+  if (config.seedDemo && (await isDatabaseEmpty(database.db))) {
+    const result = await seedDemo(database.db, app.services.auth, new Date());
+    seeded = true;
+    logger.info(
+      { ...result, logins: demoUsers.map((u) => `${u.email} (${u.role})`), password: demoPassword },
+      `loaded the demo organisation; sign in as admin@demo.example with password ${demoPassword}`,
+    );
+  }
+
+  const simulate = config.simulate ?? (seeded || (config.seedDemo && !config.databaseUrl));
+  const simulator = simulate
+    ? new DemoSimulator({
+        db: database.db,
+        intake: app.services.intake,
+        logger,
+        now: () => new Date(),
+        meanIntervalMs: config.simulateIntervalMs,
+      })
+    : undefined;
+
+  const { url } = await app.listen(config.port, config.host);
+  simulator?.start();
+  logger.info(
+    { url, database: database.kind, simulate: Boolean(simulator) },
+    `lead pipeline board serving ${url}${config.seedDemo ? ` (demo password: ${demoPassword})` : ""}`,
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping: finishing in-flight work");
+    const force = setTimeout(() => {
+      logger.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, 20_000);
+    force.unref();
+    try {
+      await simulator?.stop();
+      await app.close();
+      await database.close();
+      logger.info("stopped cleanly");
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, "error while stopping");
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((err) => {
+  logger.fatal({ err }, "failed to start");
+  process.exit(1);
+});

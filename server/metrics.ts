@@ -1,0 +1,34 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** One registry per app instance, so tests can build many apps in one process. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpRequests: new Histogram({
+      name: "http_request_duration_seconds",
+      help: "HTTP request duration by method, route and status",
+      labelNames: ["method", "route", "status"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    socketCommands: new Counter({
+      name: "socket_commands_total",
+      help: "Socket.IO commands by name and outcome",
+      labelNames: ["command", "outcome"],
+      registers: [registry],
+    }),
+    boardEventsDelivered: new Counter({
+      name: "board_events_delivered_total",
+      help: "Board events delivered to Socket.IO rooms",
+      registers: [registry],
+    }),
+    socketsConnected: new Gauge({
+      name: "socket_connections",
+      help: "Open Socket.IO connections",
+      registers: [registry],
+    }),
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;

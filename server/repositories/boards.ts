@@ -1,0 +1,124 @@
+import { and, asc, eq, gt, lte, sql } from "drizzle-orm";
+import { boardEvents, boards, processes, stages } from "../../drizzle/schema.ts";
+import type { BoardEvent, BoardStage } from "../../shared/board.ts";
+import type { Executor, Tx } from "../db/client.ts";
+
+export interface BoardRow {
+  id: string;
+  processId: string;
+  processName: string;
+  lastSeq: number;
+}
+
+const boardColumns = {
+  id: boards.id,
+  processId: boards.processId,
+  processName: processes.name,
+  lastSeq: boards.lastSeq,
+};
+
+export async function findBoardByProcess(db: Executor, processId: string): Promise<BoardRow | undefined> {
+  const rows = await db
+    .select(boardColumns)
+    .from(boards)
+    .innerJoin(processes, eq(processes.id, boards.processId))
+    .where(eq(boards.processId, processId));
+  return rows[0];
+}
+
+export async function findBoard(db: Executor, boardId: string): Promise<BoardRow | undefined> {
+  const rows = await db
+    .select(boardColumns)
+    .from(boards)
+    .innerJoin(processes, eq(processes.id, boards.processId))
+    .where(eq(boards.id, boardId));
+  return rows[0];
+}
+
+export async function findDefaultBoard(db: Executor): Promise<BoardRow | undefined> {
+  const rows = await db
+    .select(boardColumns)
+    .from(boards)
+    .innerJoin(processes, eq(processes.id, boards.processId))
+    .where(eq(processes.isDefault, true));
+  return rows[0];
+}
+
+export async function listStages(db: Executor, processId: string): Promise<BoardStage[]> {
+  return db
+    .select({
+      id: stages.id,
+      key: stages.key,
+      name: stages.name,
+      position: stages.position,
+      entryRequirements: stages.entryRequirements,
+    })
+    .from(stages)
+    .where(eq(stages.processId, processId))
+    .orderBy(asc(stages.position));
+}
+
+/** Takes the board's write lock until the transaction ends (the same lock seqs use). */
+export async function lockBoard(tx: Tx, boardId: string): Promise<void> {
+  await tx.select({ id: boards.id }).from(boards).where(eq(boards.id, boardId)).for("update");
+}
+
+/**
+ * Reserves the board's next `count` seqs. The row lock it takes is held until commit,
+ * so seqs are handed out in commit order and never skip.
+ */
+export async function reserveSeqs(tx: Tx, boardId: string, count: number): Promise<number> {
+  const rows = await tx
+    .update(boards)
+    .set({ lastSeq: sql`${boards.lastSeq} + ${count}` })
+    .where(eq(boards.id, boardId))
+    .returning({ lastSeq: boards.lastSeq });
+  const row = rows[0];
+  if (!row) throw new Error(`board ${boardId} does not exist`);
+  return row.lastSeq - count + 1;
+}
+
+export async function insertEvents(tx: Tx, events: BoardEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await tx.insert(boardEvents).values(
+    events.map((e) => ({
+      boardId: e.boardId,
+      seq: e.seq,
+      type: e.type,
+      payload: e,
+      actorId: e.actor.id,
+      createdAt: new Date(e.at),
+    })),
+  );
+}
+
+/** Events after `sinceSeq`, oldest first, at most `limit` (inclusive bound `untilSeq` if given). */
+export async function eventsSince(
+  db: Executor,
+  boardId: string,
+  sinceSeq: number,
+  limit: number,
+  untilSeq?: number,
+): Promise<BoardEvent[]> {
+  const rows = await db
+    .select({ payload: boardEvents.payload })
+    .from(boardEvents)
+    .where(
+      and(
+        eq(boardEvents.boardId, boardId),
+        gt(boardEvents.seq, sinceSeq),
+        untilSeq === undefined ? undefined : lte(boardEvents.seq, untilSeq),
+      ),
+    )
+    .orderBy(asc(boardEvents.seq))
+    .limit(limit);
+  return rows.map((r) => r.payload as BoardEvent);
+}
+
+export async function oldestRetainedSeq(db: Executor, boardId: string): Promise<number | null> {
+  const rows = await db
+    .select({ seq: sql<number | null>`min(${boardEvents.seq})`.mapWith(Number) })
+    .from(boardEvents)
+    .where(eq(boardEvents.boardId, boardId));
+  return rows[0]?.seq ?? null;
+}

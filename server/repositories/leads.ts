@@ -1,0 +1,184 @@
+import { and, asc, desc, eq, gt, inArray, lt, ne, sql, type SQL } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
+import { accounts, contacts, leads, leadScores, leadStageHistory, scoringModels, stages } from "../../drizzle/schema.ts";
+import type { LeadCard } from "../../shared/board.ts";
+import type { Executor, Tx } from "../db/client.ts";
+
+export type LeadRow = typeof leads.$inferSelect;
+export type NewLead = typeof leads.$inferInsert;
+
+/** The best score a lead has across models, with its grade; null when it has none. */
+const bestScore = sql<{ score: number; grade: string | null } | null>`(
+  select json_build_object('score', ls.score, 'grade', ls.grade)
+  from ${leadScores} ls where ls.lead_id = ${leads.id}
+  order by ls.score desc limit 1
+)`;
+
+const contactName = sql<string | null>`nullif(trim(concat_ws(' ', ${contacts.firstName}, ${contacts.lastName})), '')`;
+
+function selectCards(db: Executor) {
+  return db
+    .select({
+      id: leads.id,
+      topic: leads.topic,
+      contactId: leads.contactId,
+      accountId: leads.accountId,
+      contactName,
+      companyName: accounts.name,
+      processId: leads.processId,
+      stageId: leads.stageId,
+      stage: stages.key,
+      rank: leads.rank,
+      version: leads.version,
+      readyForTeleprospecting: leads.readyForTeleprospecting,
+      teleprospectingAccepted: leads.teleprospectingAccepted,
+      salesReady: leads.salesReady,
+      salesAccepted: leads.salesAccepted,
+      ownerId: leads.ownerId,
+      best: bestScore,
+      source: leads.source,
+      isTest: leads.isTest,
+      stageEnteredAt: leads.stageEnteredAt,
+      updatedAt: leads.updatedAt,
+    })
+    .from(leads)
+    .innerJoin(stages, eq(stages.id, leads.stageId))
+    .leftJoin(contacts, eq(contacts.id, leads.contactId))
+    // A contact-based lead shows its contact's company when it names no account itself.
+    .leftJoin(accounts, eq(accounts.id, sql`coalesce(${leads.accountId}, ${contacts.accountId})`));
+}
+
+type CardRow = Awaited<ReturnType<ReturnType<typeof selectCards>["execute"]>>[number];
+
+function toCard(row: CardRow): LeadCard {
+  const { best, stageEnteredAt, updatedAt, ...rest } = row;
+  return {
+    ...rest,
+    scorable: row.contactId !== null || row.accountId !== null,
+    score: best?.score ?? null,
+    grade: best?.grade ?? null,
+    stageEnteredAt: new Date(stageEnteredAt).toISOString(),
+    updatedAt: new Date(updatedAt).toISOString(),
+  };
+}
+
+/** The open leads of a board, column by column, in rank order. */
+export async function listBoardCards(db: Executor, processId: string): Promise<LeadCard[]> {
+  const rows = await selectCards(db)
+    .where(and(eq(leads.processId, processId), eq(leads.status, "open")))
+    .orderBy(asc(stages.position), asc(leads.rank), asc(leads.id));
+  return rows.map(toCard);
+}
+
+export async function findCard(db: Executor, leadId: string): Promise<LeadCard | undefined> {
+  const rows = await selectCards(db).where(eq(leads.id, leadId));
+  return rows[0] ? toCard(rows[0]) : undefined;
+}
+
+/** Locks the lead row until the transaction ends: moves of one lead are serialised. */
+export async function lockLead(tx: Tx, leadId: string): Promise<LeadRow | undefined> {
+  const rows = await tx.select().from(leads).where(eq(leads.id, leadId)).for("update");
+  return rows[0];
+}
+
+export async function findLeadsInStage(
+  db: Executor,
+  stageId: string,
+  ids: string[],
+): Promise<Array<{ id: string; rank: string }>> {
+  if (ids.length === 0) return [];
+  return db
+    .select({ id: leads.id, rank: leads.rank })
+    .from(leads)
+    .where(and(eq(leads.stageId, stageId), inArray(leads.id, ids), eq(leads.status, "open")));
+}
+
+/** The rank next to `rank` in a column (above with "before", below with "after"), skipping one lead. */
+export async function neighbourRank(
+  db: Executor,
+  stageId: string,
+  rank: string,
+  side: "before" | "after",
+  excludeId: string,
+): Promise<string | null> {
+  const where: SQL[] = [eq(leads.stageId, stageId), ne(leads.id, excludeId), eq(leads.status, "open")];
+  where.push(side === "after" ? gt(leads.rank, rank) : lt(leads.rank, rank));
+  const rows = await db
+    .select({ rank: leads.rank })
+    .from(leads)
+    .where(and(...where))
+    .orderBy(side === "after" ? asc(leads.rank) : desc(leads.rank))
+    .limit(1);
+  return rows[0]?.rank ?? null;
+}
+
+export async function lastRankInStage(db: Executor, stageId: string, excludeId?: string): Promise<string | null> {
+  const rows = await db
+    .select({ rank: leads.rank })
+    .from(leads)
+    .where(and(eq(leads.stageId, stageId), excludeId ? ne(leads.id, excludeId) : undefined))
+    .orderBy(desc(leads.rank))
+    .limit(1);
+  return rows[0]?.rank ?? null;
+}
+
+export async function insertLead(tx: Tx, lead: NewLead): Promise<LeadRow> {
+  const rows = await tx.insert(leads).values(lead).returning();
+  return rows[0]!;
+}
+
+export async function updateLeadPlacement(
+  tx: Tx,
+  leadId: string,
+  placement: { stageId: string; rank: string; stageChanged: boolean; now: Date },
+): Promise<void> {
+  await tx
+    .update(leads)
+    .set({
+      stageId: placement.stageId,
+      rank: placement.rank,
+      version: sql`${leads.version} + 1`,
+      updatedAt: placement.now,
+      ...(placement.stageChanged ? { stageEnteredAt: placement.now } : {}),
+    })
+    .where(eq(leads.id, leadId));
+}
+
+export async function insertStageHistory(tx: Tx, entry: typeof leadStageHistory.$inferInsert): Promise<void> {
+  await tx.insert(leadStageHistory).values(entry);
+}
+
+export async function listStageHistory(db: Executor, leadId: string) {
+  const fromStages = alias(stages, "from_stages");
+  const rows = await db
+    .select({
+      fromStage: fromStages.key,
+      toStage: stages.key,
+      reason: leadStageHistory.reason,
+      note: leadStageHistory.note,
+      actorId: leadStageHistory.actorId,
+      actorName: leadStageHistory.actorName,
+      at: leadStageHistory.at,
+    })
+    .from(leadStageHistory)
+    .innerJoin(stages, eq(stages.id, leadStageHistory.toStageId))
+    .leftJoin(fromStages, eq(fromStages.id, leadStageHistory.fromStageId))
+    .where(eq(leadStageHistory.leadId, leadId))
+    .orderBy(asc(leadStageHistory.at), asc(leadStageHistory.id));
+  return rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
+}
+
+export async function listLeadScores(db: Executor, leadId: string) {
+  return db
+    .select({
+      modelId: leadScores.modelId,
+      modelName: scoringModels.name,
+      score: leadScores.score,
+      grade: leadScores.grade,
+      breakdown: leadScores.breakdown,
+    })
+    .from(leadScores)
+    .innerJoin(scoringModels, eq(scoringModels.id, leadScores.modelId))
+    .where(eq(leadScores.leadId, leadId))
+    .orderBy(asc(scoringModels.name));
+}

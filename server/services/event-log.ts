@@ -1,0 +1,45 @@
+import type { BoardEvent, BoardEventDraft } from "../../shared/board.ts";
+import type { Db, Tx } from "../db/client.ts";
+import { insertEvents, reserveSeqs } from "../repositories/boards.ts";
+
+/** Receives events once their transaction has committed. */
+export interface CommittedEventSink {
+  committed(events: BoardEvent[]): void;
+}
+
+/** Appends board events inside the transaction that makes the change they describe. */
+export class EventLog {
+  readonly appended: BoardEvent[] = [];
+
+  constructor(
+    private readonly tx: Tx,
+    private readonly now: Date,
+  ) {}
+
+  async append(boardId: string, draft: BoardEventDraft): Promise<BoardEvent> {
+    const seq = await reserveSeqs(this.tx, boardId, 1);
+    const event = { ...draft, boardId, seq, at: this.now.toISOString() } as BoardEvent;
+    await insertEvents(this.tx, [event]);
+    this.appended.push(event);
+    return event;
+  }
+}
+
+/**
+ * Runs `work` in one transaction with an event log; the events reach the sink only
+ * after commit, so nobody ever sees a change that was rolled back.
+ */
+export async function withBoardEvents<T>(
+  db: Db,
+  sink: CommittedEventSink,
+  now: Date,
+  work: (tx: Tx, log: EventLog) => Promise<T>,
+): Promise<T> {
+  let log: EventLog | undefined;
+  const result = await db.transaction(async (tx) => {
+    log = new EventLog(tx, now);
+    return work(tx, log);
+  });
+  if (log && log.appended.length > 0) sink.committed(log.appended);
+  return result;
+}

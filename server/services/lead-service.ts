@@ -1,0 +1,184 @@
+import type { LeadCard, LeadDetail } from "../../shared/board.ts";
+import { rankBetween } from "../../shared/domain/ranks.ts";
+import { checkTransition, type StageRule } from "../../shared/domain/stages.ts";
+import { DomainError } from "../../shared/errors.ts";
+import type { LeadMoveInput } from "../../shared/schemas/board.ts";
+import type { LeadInput, LeadSource } from "../../shared/schemas/records.ts";
+import type { Db, Executor, Tx } from "../db/client.ts";
+import * as boardsRepo from "../repositories/boards.ts";
+import * as leadsRepo from "../repositories/leads.ts";
+import { requirePermission, toEventActor, type Actor } from "./actor.ts";
+import { withBoardEvents, type CommittedEventSink, type EventLog } from "./event-log.ts";
+
+export interface NewLeadContext {
+  source: LeadSource;
+  formId?: string | null;
+  eventId?: string | null;
+  journeyId?: string | null;
+  isTest?: boolean;
+}
+
+export class LeadService {
+  constructor(
+    private readonly db: Db,
+    private readonly sink: CommittedEventSink,
+  ) {}
+
+  async get(leadId: string): Promise<LeadCard> {
+    const card = await leadsRepo.findCard(this.db, leadId);
+    if (!card) throw new DomainError("NOT_FOUND", "No such lead");
+    return card;
+  }
+
+  async detail(leadId: string): Promise<LeadDetail> {
+    const card = await this.get(leadId);
+    const [scores, history] = await Promise.all([
+      leadsRepo.listLeadScores(this.db, leadId),
+      leadsRepo.listStageHistory(this.db, leadId),
+    ]);
+    return { ...card, scores, history };
+  }
+
+  async create(actor: Actor, input: LeadInput, now: Date): Promise<LeadCard> {
+    requirePermission(actor, "lead.create");
+    return withBoardEvents(this.db, this.sink, now, (tx, log) =>
+      this.createInTransaction(tx, log, actor, input, { source: "manual" }, now),
+    );
+  }
+
+  /**
+   * Creates a lead in the first stage of its process, at the bottom of the column,
+   * and appends `lead.created`. Used by every channel that brings leads in.
+   */
+  async createInTransaction(
+    tx: Tx,
+    log: EventLog,
+    actor: Actor,
+    input: LeadInput,
+    context: NewLeadContext,
+    now: Date,
+  ): Promise<LeadCard> {
+    const board = input.processId
+      ? await boardsRepo.findBoardByProcess(tx, input.processId)
+      : await boardsRepo.findDefaultBoard(tx);
+    if (!board) throw new DomainError("INVALID_INPUT", "No such process", [{ field: "processId", message: "not found" }]);
+    const [firstStage] = await boardsRepo.listStages(tx, board.processId);
+    if (!firstStage) throw new Error(`process ${board.processId} has no stages`);
+    // Lock the board row before reading the last rank, so concurrent creations append in turn.
+    await boardsRepo.lockBoard(tx, board.id);
+    const rank = rankBetween(await leadsRepo.lastRankInStage(tx, firstStage.id), null);
+    const row = await leadsRepo.insertLead(tx, {
+      topic: input.topic,
+      contactId: input.contactId ?? null,
+      accountId: input.accountId ?? null,
+      campaign: input.campaign ?? null,
+      ownerId: input.ownerId ?? null,
+      processId: board.processId,
+      stageId: firstStage.id,
+      rank,
+      source: context.source,
+      formId: context.formId ?? null,
+      eventId: context.eventId ?? null,
+      journeyId: context.journeyId ?? null,
+      isTest: context.isTest ?? false,
+      stageEnteredAt: now,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await leadsRepo.insertStageHistory(tx, {
+      leadId: row.id,
+      fromStageId: null,
+      toStageId: firstStage.id,
+      reason: actor.kind === "user" ? "manual" : "automation",
+      actorId: actor.id,
+      actorName: actor.name,
+      at: now,
+    });
+    const card = await this.requireCard(tx, row.id);
+    await log.append(board.id, { type: "lead.created", actor: toEventActor(actor), lead: card });
+    return card;
+  }
+
+  /**
+   * One move, one transaction: version check, gate, rank between the requested
+   * neighbours, history, event. Exactly one of several concurrent moves of a lead wins.
+   */
+  async move(actor: Actor, input: LeadMoveInput, now: Date): Promise<LeadCard> {
+    requirePermission(actor, "lead.move");
+    if (input.override) requirePermission(actor, "lead.override_gate");
+    return withBoardEvents(this.db, this.sink, now, async (tx, log) => {
+      const lead = await leadsRepo.lockLead(tx, input.leadId);
+      if (!lead) throw new DomainError("NOT_FOUND", "No such lead");
+      if (lead.version !== input.expectedVersion) {
+        throw new DomainError("CONFLICT", "Someone changed this lead first; showing its current state", {
+          expectedVersion: input.expectedVersion,
+          currentVersion: lead.version,
+          lead: await this.requireCard(tx, lead.id),
+        });
+      }
+      const board = await boardsRepo.findBoardByProcess(tx, lead.processId);
+      if (!board) throw new Error(`process ${lead.processId} has no board`);
+      const stages = await boardsRepo.listStages(tx, lead.processId);
+      const from = stages.find((s) => s.id === lead.stageId);
+      const to = stages.find((s) => s.key === input.toStage || s.id === input.toStage);
+      if (!from) throw new Error(`lead ${lead.id} is in a stage outside its process`);
+      if (!to) {
+        throw new DomainError("INVALID_INPUT", `No stage "${input.toStage}" in this process`, [
+          { field: "toStage", message: `must be one of: ${stages.map((s) => s.key).join(", ")}` },
+        ]);
+      }
+      const check = checkTransition(lead, from as StageRule, to as StageRule, input.override ?? false);
+      if (!check.allowed) {
+        throw new DomainError("ILLEGAL_TRANSITION", check.message, { stage: to.key, missing: check.missing });
+      }
+      const rank = await this.rankFor(tx, lead.id, to.id, input);
+      const stageChanged = from.id !== to.id;
+      await leadsRepo.updateLeadPlacement(tx, lead.id, { stageId: to.id, rank, stageChanged, now });
+      if (stageChanged) {
+        await leadsRepo.insertStageHistory(tx, {
+          leadId: lead.id,
+          fromStageId: from.id,
+          toStageId: to.id,
+          reason: input.override ? "override" : "manual",
+          note: input.reason ?? null,
+          actorId: actor.id,
+          actorName: actor.name,
+          at: now,
+        });
+      }
+      const card = await this.requireCard(tx, lead.id);
+      await log.append(board.id, {
+        type: "lead.moved",
+        actor: toEventActor(actor),
+        lead: card,
+        fromStage: from.key,
+        toStage: to.key,
+      });
+      return card;
+    });
+  }
+
+  /**
+   * Ranks between the neighbours the mover saw. A neighbour that has meanwhile left the
+   * column is ignored, and the other neighbour still places the lead: intent survives
+   * concurrent reordering without rewriting the column.
+   */
+  private async rankFor(tx: Tx, leadId: string, stageId: string, input: LeadMoveInput): Promise<string> {
+    const ids = [input.afterId, input.beforeId].filter((v): v is string => Boolean(v) && v !== leadId);
+    const found = new Map((await leadsRepo.findLeadsInStage(tx, stageId, ids)).map((n) => [n.id, n.rank]));
+    const after = input.afterId ? found.get(input.afterId) : undefined;
+    const before = input.beforeId ? found.get(input.beforeId) : undefined;
+    if (after !== undefined && before !== undefined) return rankBetween(after, before);
+    if (after !== undefined) return rankBetween(after, await leadsRepo.neighbourRank(tx, stageId, after, "after", leadId));
+    if (before !== undefined) {
+      return rankBetween(await leadsRepo.neighbourRank(tx, stageId, before, "before", leadId), before);
+    }
+    return rankBetween(await leadsRepo.lastRankInStage(tx, stageId, leadId), null);
+  }
+
+  private async requireCard(db: Executor, leadId: string): Promise<LeadCard> {
+    const card = await leadsRepo.findCard(db, leadId);
+    if (!card) throw new Error(`lead ${leadId} vanished inside its own transaction`);
+    return card;
+  }
+}

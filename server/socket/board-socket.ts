@@ -1,0 +1,99 @@
+import type { Logger } from "pino";
+import type { Server, Socket } from "socket.io";
+import type { z } from "zod";
+import type { Ack } from "../../shared/errors.ts";
+import { boardRoom, type ClientToServerEvents, type ServerToClientEvents } from "../../shared/events.ts";
+import { boardJoinInput, boardResyncInput, leadMoveInput } from "../../shared/schemas/board.ts";
+import type { Actor } from "../services/actor.ts";
+import { userActor, sessionCookieName, type AuthService } from "../services/auth-service.ts";
+import type { BoardService } from "../services/board-service.ts";
+import type { LeadService } from "../services/lead-service.ts";
+import { readCookie } from "../http/cookies.ts";
+import { toErrorBody } from "../http/errors.ts";
+import { parseInput } from "../http/parse.ts";
+
+export interface SocketData {
+  actor: Actor;
+}
+
+export type BoardServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type BoardSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+interface Deps {
+  auth: AuthService;
+  boards: BoardService;
+  leads: LeadService;
+  logger: Logger;
+  now: () => Date;
+  onCommand?: (name: string, ok: boolean) => void;
+  /** Lets shutdown wait for commands that are still writing. */
+  track?: <T>(work: Promise<T>) => Promise<T>;
+}
+
+/**
+ * A command handler: validates the payload with its shared schema, runs the use case,
+ * and always answers through the ack, never by throwing into Socket.IO.
+ */
+function command<S extends z.ZodType, R>(
+  deps: Deps,
+  name: string,
+  schema: S,
+  run: (input: z.infer<S>) => Promise<R>,
+) {
+  return async (payload: unknown, ack: unknown) => {
+    const reply = typeof ack === "function" ? (ack as (res: Ack<R>) => void) : () => {};
+    try {
+      const work = run(parseInput(schema, payload));
+      const data = await (deps.track ? deps.track(work) : work);
+      deps.onCommand?.(name, true);
+      reply({ ok: true, data });
+    } catch (err) {
+      deps.onCommand?.(name, false);
+      reply({ ok: false, error: toErrorBody(err, deps.logger) });
+    }
+  };
+}
+
+export function attachBoardSocket(io: BoardServer, deps: Deps): void {
+  // The handshake must carry a live session cookie; anything else is refused.
+  io.use(async (socket, next) => {
+    try {
+      const token = readCookie(socket.handshake.headers.cookie, sessionCookieName);
+      const user = token ? await deps.auth.userForSession(token, deps.now()) : undefined;
+      if (!user) return next(Object.assign(new Error("UNAUTHENTICATED"), { data: { code: "UNAUTHENTICATED" } }));
+      socket.data.actor = userActor(user);
+      next();
+    } catch (err) {
+      const body = toErrorBody(err, deps.logger);
+      next(Object.assign(new Error(body.code), { data: body }));
+    }
+  });
+
+  io.on("connection", (socket: BoardSocket) => {
+    const actor = () => socket.data.actor;
+
+    socket.on(
+      "board:join",
+      command(deps, "board:join", boardJoinInput, async (input) => {
+        const board = await deps.boards.resolveBoard(actor(), input);
+        // Join before reading: every event after the snapshot's seq reaches this socket.
+        await socket.join(boardRoom(board.id));
+        return deps.boards.snapshot(board.id, deps.now());
+      }),
+    );
+
+    socket.on(
+      "board:resync",
+      command(deps, "board:resync", boardResyncInput, async (input) => {
+        const result = await deps.boards.resync(actor(), input, deps.now());
+        await socket.join(boardRoom(input.boardId));
+        return result;
+      }),
+    );
+
+    socket.on(
+      "lead:move",
+      command(deps, "lead:move", leadMoveInput, (input) => deps.leads.move(actor(), input, deps.now())),
+    );
+  });
+}

@@ -1,0 +1,28 @@
+import { z } from "zod";
+import { id } from "./common.ts";
+
+export const boardJoinInput = z.strictObject({ processId: id.optional() });
+export type BoardJoinInput = z.infer<typeof boardJoinInput>;
+
+export const boardResyncInput = z.strictObject({
+  boardId: id,
+  sinceSeq: z.number().int().min(0),
+});
+export type BoardResyncInput = z.infer<typeof boardResyncInput>;
+
+export const leadMoveInput = z.strictObject({
+  leadId: id,
+  /** A stage key (e.g. "sales_acceptance") or a stage id. */
+  toStage: z.string().trim().min(1).max(100),
+  expectedVersion: z.number().int().min(1),
+  /** The card the lead should land above (its new next neighbour). */
+  beforeId: id.optional(),
+  /** The card the lead should land below (its new previous neighbour). */
+  afterId: id.optional(),
+  override: z.boolean().optional(),
+  reason: z.string().trim().max(500).optional(),
+});
+export type LeadMoveInput = z.infer<typeof leadMoveInput>;
+
+/** The HTTP form of a move: the lead id is in the path. */
+export const leadMoveBody = leadMoveInput.omit({ leadId: true });
