@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { createApp } from "./app.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
-import { migrateDatabase, openPglite, openPostgres, type Database } from "./db/client.ts";
+import { migrateEmbedded, migrateServer, openPglite, openPostgres, type Database } from "./db/client.ts";
 import { demoPassword, demoUsers, isDatabaseEmpty, seedDemo } from "./services/demo-seed.ts";
 import { DemoSimulator } from "./services/simulator.ts";
 
@@ -26,11 +26,11 @@ async function openDatabase(): Promise<Database> {
   if (config.databaseUrl) {
     const database = await openPostgres(config.databaseUrl);
     await database.ping();
-    await migrateDatabase(database, config.databaseUrl);
+    await migrateServer(config.databaseUrl);
     return database;
   }
   const database = await openPglite({ dataDir: config.dataDir });
-  await migrateDatabase(database);
+  await migrateEmbedded(database);
   return database;
 }
 

@@ -36,7 +36,13 @@ export interface PgliteOptions {
   loadDataDir?: Blob | File;
 }
 
-export async function openPglite(options: PgliteOptions = {}): Promise<Database> {
+export interface PgliteDatabase extends Database {
+  kind: "pglite";
+  /** The embedded engine itself, for dumping a migrated template in tests. */
+  client: PGlite;
+}
+
+export async function openPglite(options: PgliteOptions = {}): Promise<PgliteDatabase> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const client = await PGlite.create(options.dataDir ?? "memory://", {
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
@@ -45,6 +51,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
   return {
     kind: "pglite",
     db,
+    client,
     async ping() {
       await client.query("select 1");
     },
@@ -73,17 +80,17 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
   };
 }
 
+/** Applies pending migrations to an embedded database. */
+export async function migrateEmbedded(database: PgliteDatabase): Promise<void> {
+  await migratePglite(database.db as never, { migrationsFolder });
+}
+
 /**
- * Applies pending migrations. On PostgreSQL several nodes may start at once, so the
- * migration runs under an advisory lock on a connection of its own.
+ * Applies pending migrations to a PostgreSQL server. Several nodes may start at once,
+ * so the migration runs under an advisory lock on a connection of its own.
  */
-export async function migrateDatabase(database: Database, postgresUrl?: string): Promise<void> {
-  if (database.kind === "pglite") {
-    await migratePglite(database.db as never, { migrationsFolder });
-    return;
-  }
-  if (!postgresUrl) throw new Error("migrateDatabase: a PostgreSQL URL is needed");
-  const client = postgres(postgresUrl, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+export async function migrateServer(url: string): Promise<void> {
+  const client = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
   try {
     await client`select pg_advisory_lock(7260113)`;
     await migratePostgres(drizzlePostgres(client), { migrationsFolder });
