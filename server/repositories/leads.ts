@@ -116,7 +116,7 @@ export async function lastRankInStage(db: Executor, stageId: string, excludeId?:
   const rows = await db
     .select({ rank: leads.rank })
     .from(leads)
-    .where(and(eq(leads.stageId, stageId), excludeId ? ne(leads.id, excludeId) : undefined))
+    .where(and(eq(leads.stageId, stageId), eq(leads.status, "open"), excludeId ? ne(leads.id, excludeId) : undefined))
     .orderBy(desc(leads.rank))
     .limit(1);
   return rows[0]?.rank ?? null;

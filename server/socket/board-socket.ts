@@ -85,9 +85,15 @@ export function attachBoardSocket(io: BoardServer, deps: Deps): void {
     socket.on(
       "board:resync",
       command(deps, "board:resync", boardResyncInput, async (input) => {
-        const result = await deps.boards.resync(actor(), input, deps.now());
+        // Same order as a join: in the room first, then read, so nothing falls in between.
+        // Permission is checked again by the service; leave the room if it refuses.
         await socket.join(boardRoom(input.boardId));
-        return result;
+        try {
+          return await deps.boards.resync(actor(), input, deps.now());
+        } catch (err) {
+          await socket.leave(boardRoom(input.boardId));
+          throw err;
+        }
       }),
     );
 

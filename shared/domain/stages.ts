@@ -16,7 +16,7 @@ export type RequirementKey = (typeof requirementKeys)[number];
 
 export const requirementLabels: Record<RequirementKey, string> = {
   has_parent: "a parent contact or account",
-  ready_for_teleprospecting: "marked ready for teleprospecting",
+  ready_for_teleprospecting: "ready for teleprospecting",
   teleprospecting_accepted: "teleprospecting accepted",
   sales_ready: "sales ready",
   sales_accepted: "sales accepted",

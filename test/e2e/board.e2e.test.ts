@@ -1,6 +1,8 @@
 import { rmSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq, sql } from "drizzle-orm";
+import { leads as leadsTable } from "../../drizzle/schema.ts";
 import type { LeadCard } from "../../shared/board.ts";
 import { makeLead, makeUser, testPassword } from "../support/builders.ts";
 import { browserAvailable, buildClient, launchBrowser, signIn } from "../support/browser.ts";
@@ -88,15 +90,23 @@ describe.runIf(browserAvailable())("the board in a browser", () => {
   });
 
   it("a move the server rejects returns the card to its place and says why", async () => {
-    const viewer = await openBoard(users.viewer.email);
+    const page = await openBoard(users.manager.email);
     const lead = leads[1]!;
-    await card(viewer, lead.id).dragTo(column(viewer, "inquiry").locator('[data-testid="column-cards"]'));
-    await expect.poll(() => viewer.locator('[data-testid="toast"]').allTextContents()).toContainEqual(
-      expect.stringMatching(/may not/i),
+    // Someone else's change has committed but its event has not reached this page yet.
+    await t.database.db.update(leadsTable).set({ version: sql`${leadsTable.version} + 1` }).where(eq(leadsTable.id, lead.id));
+    await card(page, lead.id).dragTo(column(page, "inquiry").locator('[data-testid="column-cards"]'));
+    await expect.poll(() => page.locator('[data-testid="toast"]').allTextContents()).toContainEqual(
+      expect.stringContaining("Someone changed this lead first"),
     );
-    await expect.poll(() => column(viewer, "automated_marketing_qualification").locator(card(viewer, lead.id)).count()).toBe(1);
-    expect(await column(viewer, "inquiry").locator(card(viewer, lead.id)).count()).toBe(0);
-    expect((await server.app.services.leads.get(lead.id)).version).toBe(lead.version);
+    await expect.poll(() => column(page, "automated_marketing_qualification").locator(card(page, lead.id)).count()).toBe(1);
+    expect(await column(page, "inquiry").locator(card(page, lead.id)).count()).toBe(0);
+    expect(await card(page, lead.id).getAttribute("data-pending")).toBeNull();
+    expect(await server.app.services.leads.get(lead.id)).toMatchObject({ stage: "automated_marketing_qualification" });
+  });
+
+  it("a viewer cannot drag cards at all", async () => {
+    const page = await openBoard(users.viewer.email);
+    expect(await card(page, leads[1]!.id).getAttribute("draggable")).toBe("false");
   });
 
   it("a column the lead may not enter is refused before asking the server, with the reason", async () => {

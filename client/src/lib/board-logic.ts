@@ -1,0 +1,190 @@
+/**
+ * Pure board rules of the client: ordering, applying events, placing a dropped card.
+ * No DOM, no Svelte, no socket: everything here can be unit tested in plain Node.
+ */
+import type { BoardEvent, BoardStage, LeadCard } from "../../../shared/board.ts";
+import { compareRanks, rankBetween } from "../../../shared/domain/ranks.ts";
+import { checkTransition, requirementLabels, type TransitionCheck } from "../../../shared/domain/stages.ts";
+import type { LeadMoveInput } from "../../../shared/schemas/board.ts";
+
+/** Column order: rank (bytewise), then id so equal ranks still order the same everywhere. */
+export function compareCards(a: LeadCard, b: LeadCard): number {
+  return compareRanks(a.rank, b.rank) || compareRanks(a.id, b.id);
+}
+
+export function sortCards(cards: Iterable<LeadCard>): LeadCard[] {
+  return [...cards].sort(compareCards);
+}
+
+/** The cards of one column, in order. */
+export function cardsInStage(cards: Iterable<LeadCard>, stageKey: string): LeadCard[] {
+  return sortCards([...cards].filter((c) => c.stage === stageKey));
+}
+
+/** Every stage's cards in order; cards of unknown stages are left out. */
+export function groupByStage(stages: readonly BoardStage[], cards: Iterable<LeadCard>): Map<string, LeadCard[]> {
+  const groups = new Map<string, LeadCard[]>(stages.map((s) => [s.key, []]));
+  for (const card of cards) groups.get(card.stage)?.push(card);
+  for (const list of groups.values()) list.sort(compareCards);
+  return groups;
+}
+
+export function sortStages(stages: readonly BoardStage[]): BoardStage[] {
+  return [...stages].sort((a, b) => a.position - b.position);
+}
+
+/**
+ * Puts the server's view of a card into the map, unless the map already holds a
+ * newer version of it (an ack can overtake the event that announces the same change).
+ */
+export function upsertCard(cards: Map<string, LeadCard>, card: LeadCard): boolean {
+  const current = cards.get(card.id);
+  if (current && current.version > card.version) return false;
+  cards.set(card.id, card);
+  return true;
+}
+
+/** Applying an event is an upsert of the full card it carries. */
+export function applyEvent(cards: Map<string, LeadCard>, event: BoardEvent): boolean {
+  return upsertCard(cards, event.lead);
+}
+
+export type SeqDecision = "apply" | "stale" | "gap";
+
+/** What to do with an event given the last applied seq: in order, old news, or a hole. */
+export function seqDecision(lastSeq: number, seq: number): SeqDecision {
+  if (seq <= lastSeq) return "stale";
+  return seq === lastSeq + 1 ? "apply" : "gap";
+}
+
+export interface Neighbours {
+  afterId?: string;
+  beforeId?: string;
+}
+
+/**
+ * Where a card dropped onto `targetId` lands: directly above the target. `column` is the
+ * target column in order; the moving card itself is never its own neighbour.
+ * A null target means the empty space of the column: append (no neighbours).
+ */
+export function dropNeighbours(column: readonly LeadCard[], movingId: string, targetId: string | null): Neighbours {
+  if (targetId === null) return {};
+  const others = column.filter((c) => c.id !== movingId);
+  const index = others.findIndex((c) => c.id === targetId);
+  if (index < 0) return {};
+  const above = others[index - 1];
+  return above ? { afterId: above.id, beforeId: targetId } : { beforeId: targetId };
+}
+
+/**
+ * A provisional rank for an optimistic move, computed the way the server does:
+ * between both neighbours, or next to the one that is known, or after the last card.
+ */
+export function provisionalRank(column: readonly LeadCard[], movingId: string, where: Neighbours): string {
+  const others = column.filter((c) => c.id !== movingId);
+  const ai = where.afterId ? others.findIndex((c) => c.id === where.afterId) : -1;
+  const bi = where.beforeId ? others.findIndex((c) => c.id === where.beforeId) : -1;
+  const rankAt = (i: number) => others[i]?.rank ?? null;
+  if (ai >= 0 && bi >= 0) return rankBetween(rankAt(ai), rankAt(bi));
+  if (ai >= 0) return rankBetween(rankAt(ai), rankAt(ai + 1));
+  if (bi >= 0) return rankBetween(bi > 0 ? rankAt(bi - 1) : null, rankAt(bi));
+  return rankBetween(others.length > 0 ? rankAt(others.length - 1) : null, null);
+}
+
+/** True when the move would leave the card exactly where it is. */
+export function isSamePlace(column: readonly LeadCard[], card: LeadCard, toStage: string, where: Neighbours): boolean {
+  if (card.stage !== toStage) return false;
+  const index = column.findIndex((c) => c.id === card.id);
+  if (index < 0) return false;
+  const above = column[index - 1]?.id;
+  const below = column[index + 1]?.id;
+  if (!where.afterId && !where.beforeId) return below === undefined;
+  if (where.beforeId) return where.beforeId === below && (where.afterId ?? undefined) === above;
+  return where.afterId === above;
+}
+
+/** The gate rule for dragging `card` into `toKey`; null when a stage is unknown. */
+export function gateFor(card: LeadCard, stages: readonly BoardStage[], toKey: string): TransitionCheck | null {
+  const from = stages.find((s) => s.key === card.stage);
+  const to = stages.find((s) => s.key === toKey);
+  if (!from || !to) return null;
+  return checkTransition(card, from, to, false);
+}
+
+/** The short form shown on a column while dragging, e.g. "needs sales ready". */
+export function shortReason(check: TransitionCheck): string {
+  if (check.allowed) return "";
+  return `needs ${check.missing.map((r) => requirementLabels[r]).join(" and ")}`;
+}
+
+export type MovePlan =
+  | { kind: "noop" }
+  | { kind: "refused"; reason: string }
+  | { kind: "move"; optimistic: LeadCard; payload: LeadMoveInput };
+
+/**
+ * Everything a move decides before it is sent: nothing to do, refused by the gate
+ * (with the reason), or the optimistic card and the command. `column` is the target
+ * column in order; `nowIso` becomes the card's provisional stageEnteredAt.
+ */
+export function planMove(
+  card: LeadCard,
+  stages: readonly BoardStage[],
+  column: readonly LeadCard[],
+  toStageKey: string,
+  neighbours: Neighbours,
+  nowIso: string,
+): MovePlan {
+  const to = stages.find((s) => s.key === toStageKey);
+  if (!to) return { kind: "noop" };
+  const where: Neighbours = {};
+  if (neighbours.afterId && neighbours.afterId !== card.id) where.afterId = neighbours.afterId;
+  if (neighbours.beforeId && neighbours.beforeId !== card.id) where.beforeId = neighbours.beforeId;
+  if (isSamePlace(column, card, to.key, where)) return { kind: "noop" };
+  const gate = gateFor(card, stages, to.key);
+  if (gate && !gate.allowed) return { kind: "refused", reason: gate.message };
+  const optimistic: LeadCard = {
+    ...card,
+    stage: to.key,
+    stageId: to.id,
+    rank: provisionalRank(column, card.id, where),
+    stageEnteredAt: card.stage === to.key ? card.stageEnteredAt : nowIso,
+  };
+  return { kind: "move", optimistic, payload: { leadId: card.id, toStage: to.key, expectedVersion: card.version, ...where } };
+}
+
+/** Time since `fromIso`: "3d", "5h", "12m" (never negative). */
+export function formatAge(fromIso: string, nowMs: number): string {
+  const from = Date.parse(fromIso);
+  if (Number.isNaN(from)) return "—";
+  const minutes = Math.max(0, Math.floor((nowMs - from) / 60_000));
+  if (minutes >= 24 * 60) return `${Math.floor(minutes / (24 * 60))}d`;
+  if (minutes >= 60) return `${Math.floor(minutes / 60)}h`;
+  return `${minutes}m`;
+}
+
+/** Mean of the scored cards, rounded; null when none has a score. */
+export function averageScore(cards: readonly LeadCard[]): number | null {
+  const scores = cards.map((c) => c.score).filter((s): s is number => s !== null);
+  if (scores.length === 0) return null;
+  return Math.round(scores.reduce((sum, s) => sum + s, 0) / scores.length);
+}
+
+/** The current card a CONFLICT answer carries in `details.lead`, if it looks like one. */
+export function conflictCard(details: unknown): LeadCard | undefined {
+  if (typeof details !== "object" || details === null || !("lead" in details)) return undefined;
+  return isLeadCard(details.lead) ? details.lead : undefined;
+}
+
+/** A loose check that a value from the wire (e.g. CONFLICT details.lead) is a card. */
+export function isLeadCard(value: unknown): value is LeadCard {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.id === "string" &&
+    typeof v.stage === "string" &&
+    typeof v.rank === "string" &&
+    typeof v.version === "number" &&
+    typeof v.topic === "string"
+  );
+}

@@ -1,0 +1,311 @@
+/**
+ * The live board: one socket, the snapshot, events applied strictly in seq order,
+ * resync on gaps and reconnects, and optimistic moves that the server confirms or undoes.
+ */
+import { io, type Socket } from "socket.io-client";
+import { SvelteMap } from "svelte/reactivity";
+import type { BoardEvent, BoardSnapshot, BoardStage, LeadCard, ResyncResult } from "../../../shared/board.ts";
+import type { Ack } from "../../../shared/errors.ts";
+import type { ClientToServerEvents, ServerToClientEvents } from "../../../shared/events.ts";
+import { applyEvent, conflictCard, groupByStage, planMove, seqDecision, sortStages, upsertCard } from "./board-logic.ts";
+import { Notices, type Toast } from "./notices.svelte.ts";
+
+export type ConnectionStatus = "connecting" | "online" | "reconnecting" | "offline";
+export type BoardSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface PendingMove {
+  original: LeadCard;
+  optimistic: LeadCard;
+}
+
+export interface BoardOptions {
+  userId: string;
+  /** The session is gone: the app shows the login page. */
+  onUnauthenticated: () => void;
+  /** A socket to use instead of connecting to the page's origin (tests). */
+  socket?: BoardSocket;
+}
+
+const moveTimeoutMs = 8_000;
+const syncTimeoutMs = 10_000;
+const retryMs = 2_000;
+const verbs: Record<BoardEvent["type"], string> = {
+  "lead.created": "added by",
+  "lead.moved": "moved by",
+  "lead.updated": "updated by",
+};
+
+type Done<T> = (err: Error | null, res: Ack<T>) => void;
+const versionKey = (card: LeadCard) => `${card.id}:${card.version}`;
+
+export class BoardState {
+  boardId = $state<string | null>(null);
+  processName = $state("");
+  stages = $state.raw<BoardStage[]>([]);
+  readonly cards = new SvelteMap<string, LeadCard>();
+  /** The seq of the last applied event (or of the snapshot). */
+  seq = $state(0);
+  status = $state<ConnectionStatus>("connecting");
+  lastUpdated = $state<Date | null>(null);
+  readonly pending = new SvelteMap<string, PendingMove>();
+  readonly notices = new Notices();
+  joinError = $state<string | null>(null);
+  /** The server's clock, ticking twice a minute, for "time in stage". */
+  now = $state(Date.now());
+
+  readonly columns = $derived(groupByStage(this.stages, this.cards.values()));
+  readonly joined = $derived(this.boardId !== null);
+
+  readonly #options: BoardOptions;
+  readonly #socket: BoardSocket;
+  #buffer: BoardEvent[] = [];
+  #syncing = false;
+  /** Bumped by every sync and disconnect; an answer from an older generation is ignored. */
+  #gen = 0;
+  #stopped = false;
+  #clockOffset = 0;
+  readonly #ownResults = new Set<string>();
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  #ticker: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: BoardOptions) {
+    this.#options = options;
+    this.#socket =
+      options.socket ?? io({ transports: ["websocket"], withCredentials: true, autoConnect: false, forceNew: true });
+  }
+
+  start(): void {
+    const s = this.#socket;
+    s.on("connect", () => this.#onConnect());
+    s.on("disconnect", (reason) => this.#onDisconnect(reason));
+    s.on("connect_error", (err) => this.#onConnectError(err));
+    s.on("board:event", (event) => this.#receive(event));
+    window.addEventListener("online", this.#onBrowserNetwork);
+    window.addEventListener("offline", this.#onBrowserNetwork);
+    this.#ticker = setInterval(() => (this.now = Date.now() + this.#clockOffset), 30_000);
+    s.connect();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    this.notices.stop();
+    clearInterval(this.#ticker);
+    window.removeEventListener("online", this.#onBrowserNetwork);
+    window.removeEventListener("offline", this.#onBrowserNetwork);
+    this.#socket.removeAllListeners();
+    this.#socket.disconnect();
+  }
+
+  /**
+   * Moves a card optimistically: it lands at once (pending), and the server's answer
+   * either confirms it or puts it back where it was. `afterId` is the card that ends up
+   * directly above, `beforeId` the one directly below; neither means "append".
+   */
+  async move(leadId: string, toStageKey: string, afterId?: string, beforeId?: string): Promise<void> {
+    const card = this.cards.get(leadId);
+    if (!card || this.pending.has(leadId)) return;
+    const column = this.columns.get(toStageKey) ?? [];
+    const where = { afterId, beforeId };
+    const plan = planMove(card, this.stages, column, toStageKey, where, new Date(this.now).toISOString());
+    if (plan.kind === "refused") this.toast(plan.reason);
+    if (plan.kind !== "move") return;
+    this.cards.set(leadId, plan.optimistic);
+    this.pending.set(leadId, { original: card, optimistic: plan.optimistic });
+    if (!this.#socket.connected) return this.#moveFailed(leadId, "You are offline; the move was not sent");
+    let res: Ack<LeadCard>;
+    try {
+      res = await this.#ask<LeadCard>((done) =>
+        this.#socket.timeout(moveTimeoutMs).emit("lead:move", plan.payload, done),
+      );
+    } catch {
+      const reason = this.#socket.connected
+        ? "The server did not confirm the move in time, so it was undone"
+        : "The connection was lost before the server confirmed the move, so it was undone";
+      return this.#moveFailed(leadId, reason);
+    }
+    if (res.ok) {
+      this.pending.delete(leadId);
+      this.#ownResults.add(versionKey(res.data));
+      upsertCard(this.cards, res.data);
+      return;
+    }
+    const current = res.error.code === "CONFLICT" ? conflictCard(res.error.details) : undefined;
+    this.#moveFailed(leadId, res.error.message, current);
+  }
+
+  toast(text: string, kind: Toast["kind"] = "error"): void {
+    this.notices.toast(text, kind);
+  }
+
+  /** Undo an optimistic move, unless the server's state has replaced it meanwhile. */
+  #moveFailed(leadId: string, reason: string, serverCard?: LeadCard): void {
+    const p = this.pending.get(leadId);
+    this.pending.delete(leadId);
+    if (p && this.cards.get(leadId) === p.optimistic) this.cards.set(leadId, p.original);
+    if (serverCard) upsertCard(this.cards, serverCard);
+    this.toast(reason);
+  }
+
+  #onConnect(): void {
+    this.status = "online";
+    if (this.boardId === null) void this.#join();
+    else void this.#resync();
+  }
+
+  #onDisconnect(reason: Socket.DisconnectReason): void {
+    if (this.#stopped) return;
+    this.#gen++;
+    this.#syncing = false;
+    this.status = this.#waitingStatus();
+    // The server hung up on purpose (e.g. it restarted): Socket.IO will not retry by itself.
+    if (reason === "io server disconnect") this.#later(() => this.#socket.connect(), retryMs);
+  }
+
+  #onConnectError(err: Error): void {
+    if (this.#stopped) return;
+    if (err.message === "UNAUTHENTICATED") {
+      this.status = "offline";
+      this.#options.onUnauthenticated();
+      return;
+    }
+    this.status = this.#waitingStatus();
+    // A refusal by the server's middleware is not retried automatically.
+    if (!this.#socket.active) this.#later(() => this.#socket.connect(), retryMs * 2);
+  }
+
+  readonly #onBrowserNetwork = (): void => {
+    if (!this.#socket.connected) this.status = this.#waitingStatus();
+  };
+
+  #waitingStatus(): ConnectionStatus {
+    if (typeof navigator !== "undefined" && navigator.onLine === false) return "offline";
+    return this.boardId === null ? "connecting" : "reconnecting";
+  }
+
+  #receive(event: BoardEvent): void {
+    if (this.#stopped || (this.boardId !== null && event.boardId !== this.boardId)) return;
+    if (this.#syncing || this.boardId === null) {
+      this.#buffer.push(event);
+      return;
+    }
+    const decision = seqDecision(this.seq, event.seq);
+    if (decision === "stale") return;
+    if (decision === "gap") {
+      this.#buffer.push(event);
+      void this.#resync();
+      return;
+    }
+    this.#apply(event);
+  }
+
+  #apply(event: BoardEvent): void {
+    const lead = event.lead;
+    const own =
+      event.actor.id === this.#options.userId &&
+      (this.pending.has(lead.id) || this.#ownResults.delete(versionKey(lead)));
+    applyEvent(this.cards, event);
+    this.seq = event.seq;
+    this.lastUpdated = new Date();
+    if (!own) this.notices.highlight(lead.id, `${verbs[event.type]} ${event.actor.name}`);
+  }
+
+  async #join(): Promise<void> {
+    const gen = this.#beginSync();
+    let res: Ack<BoardSnapshot>;
+    try {
+      res = await this.#ask<BoardSnapshot>((done) => this.#socket.timeout(syncTimeoutMs).emit("board:join", {}, done));
+    } catch {
+      return this.#syncFailed(gen);
+    }
+    if (gen !== this.#gen) return;
+    if (!res.ok) {
+      this.joinError = res.error.message;
+      return this.#syncFailed(gen);
+    }
+    this.joinError = null;
+    this.#loadSnapshot(res.data);
+    this.#endSync();
+  }
+
+  /**
+   * Catches up from the last applied seq. The server puts the socket in the board's room
+   * before it reads, so events committed meanwhile arrive as broadcasts (buffered here).
+   */
+  async #resync(): Promise<void> {
+    const boardId = this.boardId;
+    if (boardId === null) return this.#join();
+    const gen = this.#beginSync();
+    let res: Ack<ResyncResult>;
+    try {
+      res = await this.#ask<ResyncResult>((done) =>
+        this.#socket.timeout(syncTimeoutMs).emit("board:resync", { boardId, sinceSeq: this.seq }, done),
+      );
+    } catch {
+      return this.#syncFailed(gen);
+    }
+    if (gen !== this.#gen) return;
+    if (!res.ok) return this.#join();
+    if ("snapshot" in res.data) this.#loadSnapshot(res.data.snapshot);
+    else this.#replay(res.data.events);
+    this.#endSync();
+  }
+
+  /** Applies a resync's events in order; anything past a hole waits for the next pass. */
+  #replay(events: BoardEvent[]): void {
+    for (const event of [...events].sort((a, b) => a.seq - b.seq)) {
+      const decision = seqDecision(this.seq, event.seq);
+      if (decision === "apply") this.#apply(event);
+      else if (decision === "gap") this.#buffer.push(event);
+    }
+  }
+
+  #beginSync(): number {
+    this.#syncing = true;
+    return ++this.#gen;
+  }
+
+  /** Applies what arrived while syncing; a remaining gap starts the next resync. */
+  #endSync(): void {
+    this.#syncing = false;
+    const queued = this.#buffer.sort((a, b) => a.seq - b.seq);
+    this.#buffer = [];
+    for (const event of queued) this.#receive(event);
+  }
+
+  #syncFailed(gen: number): void {
+    if (gen !== this.#gen) return;
+    this.#syncing = false;
+    this.#later(() => {
+      if (!this.#socket.connected || this.#syncing) return;
+      void (this.boardId === null ? this.#join() : this.#resync());
+    }, retryMs);
+  }
+
+  #loadSnapshot(snapshot: BoardSnapshot): void {
+    this.boardId = snapshot.boardId;
+    this.processName = snapshot.processName;
+    this.stages = sortStages(snapshot.stages);
+    this.cards.clear();
+    for (const card of snapshot.leads) this.cards.set(card.id, card);
+    this.seq = snapshot.seq;
+    this.lastUpdated = new Date();
+    this.#ownResults.clear();
+    const serverTime = Date.parse(snapshot.serverTime);
+    if (!Number.isNaN(serverTime)) this.#clockOffset = serverTime - Date.now();
+    this.now = Date.now() + this.#clockOffset;
+  }
+
+  #ask<T>(send: (done: Done<T>) => void): Promise<Ack<T>> {
+    return new Promise((resolve, reject) => send((err, res) => (err ? reject(err) : resolve(res))));
+  }
+
+  #later(fn: () => void, ms: number): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (!this.#stopped) fn();
+    }, ms);
+    this.#timers.add(timer);
+  }
+}
