@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, lte, sql } from "drizzle-orm";
+import { and, asc, eq, gt, lte, sql, type SQL } from "drizzle-orm";
 import { boardEvents, boards, processes, stages } from "../../drizzle/schema.ts";
 import type { BoardEvent, BoardStage } from "../../shared/board.ts";
 import type { Executor, Tx } from "../db/client.ts";
@@ -17,32 +17,19 @@ const boardColumns = {
   lastSeq: boards.lastSeq,
 };
 
-export async function findBoardByProcess(db: Executor, processId: string): Promise<BoardRow | undefined> {
+async function findBoardWhere(db: Executor, where: SQL): Promise<BoardRow | undefined> {
   const rows = await db
     .select(boardColumns)
     .from(boards)
     .innerJoin(processes, eq(processes.id, boards.processId))
-    .where(eq(boards.processId, processId));
+    .where(where);
   return rows[0];
 }
 
-export async function findBoard(db: Executor, boardId: string): Promise<BoardRow | undefined> {
-  const rows = await db
-    .select(boardColumns)
-    .from(boards)
-    .innerJoin(processes, eq(processes.id, boards.processId))
-    .where(eq(boards.id, boardId));
-  return rows[0];
-}
-
-export async function findDefaultBoard(db: Executor): Promise<BoardRow | undefined> {
-  const rows = await db
-    .select(boardColumns)
-    .from(boards)
-    .innerJoin(processes, eq(processes.id, boards.processId))
-    .where(eq(processes.isDefault, true));
-  return rows[0];
-}
+export const findBoard = (db: Executor, boardId: string) => findBoardWhere(db, eq(boards.id, boardId));
+export const findBoardByProcess = (db: Executor, processId: string) =>
+  findBoardWhere(db, eq(boards.processId, processId));
+export const findDefaultBoard = (db: Executor) => findBoardWhere(db, eq(processes.isDefault, true));
 
 export async function listStages(db: Executor, processId: string): Promise<BoardStage[]> {
   return db
