@@ -5,6 +5,7 @@
 import { sql } from "drizzle-orm";
 import {
   bigint,
+  bigserial,
   boolean,
   customType,
   index,
@@ -19,7 +20,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
-import type { RequirementKey } from "../shared/domain/stages.ts";
+import type { LeadFlag, RequirementKey, StageField } from "../shared/domain/stages.ts";
 
 /** Rank keys compare bytewise, as fractional-indexing requires. */
 const rankKey = customType<{ data: string }>({
@@ -164,6 +165,10 @@ export const forms = pgTable("forms", {
   id: uuid("id").primaryKey().defaultRandom(),
   name: text("name").notNull(),
   campaign: text("campaign"),
+  /** A field people never fill in; a submission that fills it is a bot's and is dropped. */
+  honeypotField: text("honeypot_field").notNull().default("website_url"),
+  /** Origins whose pages may post to this form from the browser (CORS). */
+  allowedOrigins: text("allowed_origins").array().notNull().default([]),
   contactStrategyId: uuid("contact_strategy_id").references(() => matchingStrategies.id),
   leadStrategyId: uuid("lead_strategy_id").references(() => matchingStrategies.id),
   ...timestamps,
@@ -189,12 +194,46 @@ export const linkedinForms = pgTable("linkedin_forms", {
   ...timestamps,
 });
 
+/**
+ * The database's guarantee against duplicates: one row per (strategy, normalised key),
+ * pointing at the record that key belongs to. Claiming a key is an INSERT that either
+ * wins or finds the winner, so two identical submissions at the same moment converge.
+ */
+export const matchKeys = pgTable(
+  "match_keys",
+  {
+    strategyId: uuid("strategy_id")
+      .notNull()
+      .references(() => matchingStrategies.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    recordId: uuid("record_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.strategyId, t.key] }), index("match_keys_record_idx").on(t.recordId)],
+);
+
+/** LinkedIn lead form responses already synced: the same response id twice changes nothing. */
+export const linkedinResponses = pgTable("linkedin_responses", {
+  id: text("id").primaryKey(),
+  formId: text("form_id").notNull(),
+  leadId: uuid("lead_id").references(() => leads.id, { onDelete: "set null" }),
+  contactId: uuid("contact_id").references(() => contacts.id, { onDelete: "set null" }),
+  testLead: boolean("test_lead").notNull().default(false),
+  submittedAt: timestamp("submitted_at", { withTimezone: true }),
+  receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
 // ---------------------------------------------------------------- the business process
 
 export const processes = pgTable("processes", {
   id: uuid("id").primaryKey().defaultRandom(),
   name: text("name").notNull(),
   isDefault: boolean("is_default").notNull().default(false),
+  /** What a lead needs before it can be converted to an opportunity. */
+  conversionRequirements: jsonb("conversion_requirements")
+    .$type<RequirementKey[]>()
+    .notNull()
+    .default(["sales_accepted", "has_owner"]),
+  version: integer("version").notNull().default(1),
   ...timestamps,
 });
 
@@ -210,7 +249,11 @@ export const stages = pgTable(
     position: integer("position").notNull(),
     entryRequirements: jsonb("entry_requirements").$type<RequirementKey[]>().notNull().default([]),
     /** The fields recorded in this stage (e.g. what a telemarketer learned). */
-    fields: jsonb("fields").$type<Array<{ key: string; label: string; type: string }>>().notNull().default([]),
+    fields: jsonb("fields").$type<StageField[]>().notNull().default([]),
+    /** The checkbox that completes this stage: ticking it advances the lead to the next stage. */
+    gateFlag: text("gate_flag").$type<LeadFlag>(),
+    /** A lead that becomes sales-ready here jumps straight to the sales-ready stage. */
+    salesReadyJump: boolean("sales_ready_jump").notNull().default(false),
     /** Minutes in stage before a card turns amber, then red. */
     warnAfterMinutes: integer("warn_after_minutes"),
     alertAfterMinutes: integer("alert_after_minutes"),
@@ -260,6 +303,9 @@ export const leads = pgTable(
     ownerId: uuid("owner_id").references(() => users.id, { onDelete: "set null" }),
     status: leadStatus("status").notNull().default("open"),
     isTest: boolean("is_test").notNull().default(false),
+    /** Why a lead was disqualified (status "disqualified"). */
+    closedReason: text("closed_reason"),
+    closedAt: timestamp("closed_at", { withTimezone: true }),
     /** Values recorded in stage fields, keyed by stage key then field key. */
     stageData: jsonb("stage_data").$type<Record<string, Record<string, unknown>>>().notNull().default({}),
     stageEnteredAt: timestamp("stage_entered_at", { withTimezone: true }).notNull().defaultNow(),
@@ -272,25 +318,32 @@ export const leads = pgTable(
   ],
 );
 
-/** Every move: who, when, from, to, why. */
-export const leadStageHistory = pgTable(
-  "lead_stage_history",
+export const historyKind = pgEnum("history_kind", ["stage", "flag", "assignment", "process", "status", "field"]);
+
+/** Every change of stage, flag, owner, process or status: who (or which automation), when, from, to, why. */
+export const leadHistory = pgTable(
+  "lead_history",
   {
     id: uuid("id").primaryKey().defaultRandom(),
     leadId: uuid("lead_id")
       .notNull()
       .references(() => leads.id, { onDelete: "cascade" }),
-    fromStageId: uuid("from_stage_id").references(() => stages.id),
-    toStageId: uuid("to_stage_id")
-      .notNull()
-      .references(() => stages.id),
+    kind: historyKind("kind").notNull().default("stage"),
+    /** For flag and field changes: which one. */
+    field: text("field"),
+    fromStageId: uuid("from_stage_id").references(() => stages.id, { onDelete: "set null" }),
+    toStageId: uuid("to_stage_id").references(() => stages.id, { onDelete: "set null" }),
+    fromValue: jsonb("from_value"),
+    toValue: jsonb("to_value"),
     reason: moveReason("reason").notNull(),
     note: text("note"),
     actorId: uuid("actor_id").references(() => users.id, { onDelete: "set null" }),
     actorName: text("actor_name").notNull(),
     at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    /** Insertion order: entries written in one transaction share `at`. */
+    seq: bigserial("seq", { mode: "number" }).notNull(),
   },
-  (t) => [index("lead_stage_history_lead_idx").on(t.leadId, t.at)],
+  (t) => [index("lead_history_lead_idx").on(t.leadId, t.seq)],
 );
 
 export const opportunities = pgTable("opportunities", {
@@ -381,6 +434,13 @@ export const imports = pgTable("imports", {
   id: uuid("id").primaryKey().defaultRandom(),
   kind: importKind("kind").notNull(),
   status: importStatus("status").notNull().default("running"),
+  fileName: text("file_name"),
+  /** CSV header → record field, as detected or given. */
+  mapping: jsonb("mapping").$type<Record<string, string>>().notNull().default({}),
+  contactStrategyId: uuid("contact_strategy_id").references(() => matchingStrategies.id),
+  leadStrategyId: uuid("lead_strategy_id").references(() => matchingStrategies.id),
+  /** Why the import failed, when it did. */
+  failure: text("failure"),
   total: integer("total").notNull().default(0),
   processed: integer("processed").notNull().default(0),
   created: integer("created").notNull().default(0),

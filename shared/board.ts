@@ -1,4 +1,4 @@
-import type { RequirementKey } from "./domain/stages.ts";
+import type { LeadFlag, RequirementKey, StageField } from "./domain/stages.ts";
 import type { LeadSource } from "./schemas/records.ts";
 
 /** A stage as the board shows it. */
@@ -8,6 +8,9 @@ export interface BoardStage {
   name: string;
   position: number;
   entryRequirements: RequirementKey[];
+  gateFlag: LeadFlag | null;
+  salesReadyJump: boolean;
+  fields: StageField[];
 }
 
 /** A lead as a card on the board: everything a viewer needs, nothing more. */
@@ -41,15 +44,21 @@ export interface LeadCard {
 /** A lead as `GET /api/leads/:id` answers: the card plus scores and stage history. */
 export interface LeadDetail extends LeadCard {
   scores: Array<{ modelId: string; modelName: string; score: number; grade: string | null; breakdown: unknown[] }>;
-  history: Array<{
-    fromStage: string | null;
-    toStage: string;
-    reason: "manual" | "override" | "gate" | "score" | "automation";
-    note: string | null;
-    actorId: string | null;
-    actorName: string;
-    at: string;
-  }>;
+  history: LeadHistoryEntry[];
+}
+
+export interface LeadHistoryEntry {
+  kind: "stage" | "flag" | "assignment" | "process" | "status" | "field";
+  field: string | null;
+  fromStage: string | null;
+  toStage: string | null;
+  fromValue: unknown;
+  toValue: unknown;
+  reason: "manual" | "override" | "gate" | "score" | "automation";
+  note: string | null;
+  actorId: string | null;
+  actorName: string;
+  at: string;
 }
 
 export interface BoardSnapshot {
@@ -69,20 +78,27 @@ export interface EventActor {
   kind: "user" | "system" | "api";
 }
 
-export type BoardEventType = "lead.created" | "lead.moved" | "lead.updated";
+export type BoardEventType = BoardEvent["type"];
 
-interface BoardEventBase {
+interface BoardEventCommon {
   boardId: string;
   seq: number;
   at: string;
   actor: EventActor;
+}
+
+interface LeadEventBase extends BoardEventCommon {
   lead: LeadCard;
 }
 
 export type BoardEvent =
-  | (BoardEventBase & { type: "lead.created" })
-  | (BoardEventBase & { type: "lead.moved"; fromStage: string; toStage: string })
-  | (BoardEventBase & { type: "lead.updated" });
+  | (LeadEventBase & { type: "lead.created" })
+  | (LeadEventBase & { type: "lead.moved"; fromStage: string; toStage: string })
+  | (LeadEventBase & { type: "lead.updated" })
+  /** The lead left this board: converted, disqualified, or switched to another process. */
+  | (LeadEventBase & { type: "lead.removed"; reason: "converted" | "disqualified" | "process_changed" })
+  /** The process was edited: its name or its stages (added, renamed, reordered, removed). */
+  | (BoardEventCommon & { type: "stages.changed"; processName: string; stages: BoardStage[] });
 
 /** An event before the log has given it a seq. */
 export type BoardEventDraft = BoardEvent extends infer E

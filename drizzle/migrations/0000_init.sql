@@ -1,3 +1,4 @@
+CREATE TYPE "public"."history_kind" AS ENUM('stage', 'flag', 'assignment', 'process', 'status', 'field');--> statement-breakpoint
 CREATE TYPE "public"."import_kind" AS ENUM('contacts', 'leads');--> statement-breakpoint
 CREATE TYPE "public"."import_status" AS ENUM('running', 'done', 'failed');--> statement-breakpoint
 CREATE TYPE "public"."interaction_type" AS ENUM('email_opened', 'email_clicked', 'form_submitted', 'website_visited', 'event_registered', 'event_attended');--> statement-breakpoint
@@ -81,6 +82,8 @@ CREATE TABLE "forms" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"name" text NOT NULL,
 	"campaign" text,
+	"honeypot_field" text DEFAULT 'website_url' NOT NULL,
+	"allowed_origins" text[] DEFAULT '{}' NOT NULL,
 	"contact_strategy_id" uuid,
 	"lead_strategy_id" uuid,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
@@ -100,6 +103,11 @@ CREATE TABLE "imports" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"kind" "import_kind" NOT NULL,
 	"status" "import_status" DEFAULT 'running' NOT NULL,
+	"file_name" text,
+	"mapping" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"contact_strategy_id" uuid,
+	"lead_strategy_id" uuid,
+	"failure" text,
 	"total" integer DEFAULT 0 NOT NULL,
 	"processed" integer DEFAULT 0 NOT NULL,
 	"created" integer DEFAULT 0 NOT NULL,
@@ -122,6 +130,23 @@ CREATE TABLE "interactions" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "lead_history" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"lead_id" uuid NOT NULL,
+	"kind" "history_kind" DEFAULT 'stage' NOT NULL,
+	"field" text,
+	"from_stage_id" uuid,
+	"to_stage_id" uuid,
+	"from_value" jsonb,
+	"to_value" jsonb,
+	"reason" "move_reason" NOT NULL,
+	"note" text,
+	"actor_id" uuid,
+	"actor_name" text NOT NULL,
+	"at" timestamp with time zone DEFAULT now() NOT NULL,
+	"seq" bigserial NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "lead_scores" (
 	"lead_id" uuid NOT NULL,
 	"model_id" uuid NOT NULL,
@@ -131,18 +156,6 @@ CREATE TABLE "lead_scores" (
 	"next_expiry_at" timestamp with time zone,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "lead_scores_lead_id_model_id_pk" PRIMARY KEY("lead_id","model_id")
-);
---> statement-breakpoint
-CREATE TABLE "lead_stage_history" (
-	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
-	"lead_id" uuid NOT NULL,
-	"from_stage_id" uuid,
-	"to_stage_id" uuid NOT NULL,
-	"reason" "move_reason" NOT NULL,
-	"note" text,
-	"actor_id" uuid,
-	"actor_name" text NOT NULL,
-	"at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "leads" (
@@ -167,6 +180,8 @@ CREATE TABLE "leads" (
 	"owner_id" uuid,
 	"status" "lead_status" DEFAULT 'open' NOT NULL,
 	"is_test" boolean DEFAULT false NOT NULL,
+	"closed_reason" text,
+	"closed_at" timestamp with time zone,
 	"stage_data" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"stage_entered_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
@@ -183,6 +198,16 @@ CREATE TABLE "linkedin_forms" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "linkedin_responses" (
+	"id" text PRIMARY KEY NOT NULL,
+	"form_id" text NOT NULL,
+	"lead_id" uuid,
+	"contact_id" uuid,
+	"test_lead" boolean DEFAULT false NOT NULL,
+	"submitted_at" timestamp with time zone,
+	"received_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "marketing_events" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"name" text NOT NULL,
@@ -192,6 +217,13 @@ CREATE TABLE "marketing_events" (
 	"lead_strategy_id" uuid,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "match_keys" (
+	"strategy_id" uuid NOT NULL,
+	"key" text NOT NULL,
+	"record_id" uuid NOT NULL,
+	CONSTRAINT "match_keys_strategy_id_key_pk" PRIMARY KEY("strategy_id","key")
 );
 --> statement-breakpoint
 CREATE TABLE "matching_strategies" (
@@ -220,6 +252,8 @@ CREATE TABLE "processes" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"name" text NOT NULL,
 	"is_default" boolean DEFAULT false NOT NULL,
+	"conversion_requirements" jsonb DEFAULT '["sales_accepted","has_owner"]'::jsonb NOT NULL,
+	"version" integer DEFAULT 1 NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
@@ -262,6 +296,8 @@ CREATE TABLE "stages" (
 	"position" integer NOT NULL,
 	"entry_requirements" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"fields" jsonb DEFAULT '[]'::jsonb NOT NULL,
+	"gate_flag" text,
+	"sales_ready_jump" boolean DEFAULT false NOT NULL,
 	"warn_after_minutes" integer,
 	"alert_after_minutes" integer
 );
@@ -285,14 +321,16 @@ ALTER TABLE "display_tokens" ADD CONSTRAINT "display_tokens_board_id_boards_id_f
 ALTER TABLE "display_tokens" ADD CONSTRAINT "display_tokens_created_by_users_id_fk" FOREIGN KEY ("created_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "forms" ADD CONSTRAINT "forms_contact_strategy_id_matching_strategies_id_fk" FOREIGN KEY ("contact_strategy_id") REFERENCES "public"."matching_strategies"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "forms" ADD CONSTRAINT "forms_lead_strategy_id_matching_strategies_id_fk" FOREIGN KEY ("lead_strategy_id") REFERENCES "public"."matching_strategies"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "imports" ADD CONSTRAINT "imports_contact_strategy_id_matching_strategies_id_fk" FOREIGN KEY ("contact_strategy_id") REFERENCES "public"."matching_strategies"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "imports" ADD CONSTRAINT "imports_lead_strategy_id_matching_strategies_id_fk" FOREIGN KEY ("lead_strategy_id") REFERENCES "public"."matching_strategies"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "imports" ADD CONSTRAINT "imports_created_by_users_id_fk" FOREIGN KEY ("created_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "interactions" ADD CONSTRAINT "interactions_contact_id_contacts_id_fk" FOREIGN KEY ("contact_id") REFERENCES "public"."contacts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "lead_history" ADD CONSTRAINT "lead_history_lead_id_leads_id_fk" FOREIGN KEY ("lead_id") REFERENCES "public"."leads"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "lead_history" ADD CONSTRAINT "lead_history_from_stage_id_stages_id_fk" FOREIGN KEY ("from_stage_id") REFERENCES "public"."stages"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "lead_history" ADD CONSTRAINT "lead_history_to_stage_id_stages_id_fk" FOREIGN KEY ("to_stage_id") REFERENCES "public"."stages"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "lead_history" ADD CONSTRAINT "lead_history_actor_id_users_id_fk" FOREIGN KEY ("actor_id") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "lead_scores" ADD CONSTRAINT "lead_scores_lead_id_leads_id_fk" FOREIGN KEY ("lead_id") REFERENCES "public"."leads"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "lead_scores" ADD CONSTRAINT "lead_scores_model_id_scoring_models_id_fk" FOREIGN KEY ("model_id") REFERENCES "public"."scoring_models"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "lead_stage_history" ADD CONSTRAINT "lead_stage_history_lead_id_leads_id_fk" FOREIGN KEY ("lead_id") REFERENCES "public"."leads"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "lead_stage_history" ADD CONSTRAINT "lead_stage_history_from_stage_id_stages_id_fk" FOREIGN KEY ("from_stage_id") REFERENCES "public"."stages"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "lead_stage_history" ADD CONSTRAINT "lead_stage_history_to_stage_id_stages_id_fk" FOREIGN KEY ("to_stage_id") REFERENCES "public"."stages"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "lead_stage_history" ADD CONSTRAINT "lead_stage_history_actor_id_users_id_fk" FOREIGN KEY ("actor_id") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "leads" ADD CONSTRAINT "leads_contact_id_contacts_id_fk" FOREIGN KEY ("contact_id") REFERENCES "public"."contacts"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "leads" ADD CONSTRAINT "leads_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "leads" ADD CONSTRAINT "leads_form_id_forms_id_fk" FOREIGN KEY ("form_id") REFERENCES "public"."forms"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
@@ -302,8 +340,11 @@ ALTER TABLE "leads" ADD CONSTRAINT "leads_stage_id_stages_id_fk" FOREIGN KEY ("s
 ALTER TABLE "leads" ADD CONSTRAINT "leads_owner_id_users_id_fk" FOREIGN KEY ("owner_id") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "linkedin_forms" ADD CONSTRAINT "linkedin_forms_contact_strategy_id_matching_strategies_id_fk" FOREIGN KEY ("contact_strategy_id") REFERENCES "public"."matching_strategies"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "linkedin_forms" ADD CONSTRAINT "linkedin_forms_lead_strategy_id_matching_strategies_id_fk" FOREIGN KEY ("lead_strategy_id") REFERENCES "public"."matching_strategies"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "linkedin_responses" ADD CONSTRAINT "linkedin_responses_lead_id_leads_id_fk" FOREIGN KEY ("lead_id") REFERENCES "public"."leads"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "linkedin_responses" ADD CONSTRAINT "linkedin_responses_contact_id_contacts_id_fk" FOREIGN KEY ("contact_id") REFERENCES "public"."contacts"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "marketing_events" ADD CONSTRAINT "marketing_events_contact_strategy_id_matching_strategies_id_fk" FOREIGN KEY ("contact_strategy_id") REFERENCES "public"."matching_strategies"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "marketing_events" ADD CONSTRAINT "marketing_events_lead_strategy_id_matching_strategies_id_fk" FOREIGN KEY ("lead_strategy_id") REFERENCES "public"."matching_strategies"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "match_keys" ADD CONSTRAINT "match_keys_strategy_id_matching_strategies_id_fk" FOREIGN KEY ("strategy_id") REFERENCES "public"."matching_strategies"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "opportunities" ADD CONSTRAINT "opportunities_lead_id_leads_id_fk" FOREIGN KEY ("lead_id") REFERENCES "public"."leads"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "opportunities" ADD CONSTRAINT "opportunities_contact_id_contacts_id_fk" FOREIGN KEY ("contact_id") REFERENCES "public"."contacts"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "opportunities" ADD CONSTRAINT "opportunities_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
@@ -314,11 +355,12 @@ CREATE INDEX "accounts_name_idx" ON "accounts" USING btree (lower("name"));--> s
 CREATE INDEX "contacts_email_idx" ON "contacts" USING btree ("email_normalized");--> statement-breakpoint
 CREATE INDEX "contacts_account_idx" ON "contacts" USING btree ("account_id");--> statement-breakpoint
 CREATE INDEX "interactions_contact_idx" ON "interactions" USING btree ("contact_id","type","occurred_at");--> statement-breakpoint
+CREATE INDEX "lead_history_lead_idx" ON "lead_history" USING btree ("lead_id","seq");--> statement-breakpoint
 CREATE INDEX "lead_scores_expiry_idx" ON "lead_scores" USING btree ("next_expiry_at");--> statement-breakpoint
-CREATE INDEX "lead_stage_history_lead_idx" ON "lead_stage_history" USING btree ("lead_id","at");--> statement-breakpoint
 CREATE INDEX "leads_board_idx" ON "leads" USING btree ("process_id","stage_id","rank");--> statement-breakpoint
 CREATE INDEX "leads_contact_idx" ON "leads" USING btree ("contact_id");--> statement-breakpoint
 CREATE INDEX "leads_account_idx" ON "leads" USING btree ("account_id");--> statement-breakpoint
+CREATE INDEX "match_keys_record_idx" ON "match_keys" USING btree ("record_id");--> statement-breakpoint
 CREATE INDEX "sessions_user_idx" ON "sessions" USING btree ("user_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "stages_process_key" ON "stages" USING btree ("process_id","key");--> statement-breakpoint
 CREATE UNIQUE INDEX "stages_process_position" ON "stages" USING btree ("process_id","position");--> statement-breakpoint

@@ -39,6 +39,9 @@ export async function listStages(db: Executor, processId: string): Promise<Board
       name: stages.name,
       position: stages.position,
       entryRequirements: stages.entryRequirements,
+      gateFlag: stages.gateFlag,
+      salesReadyJump: stages.salesReadyJump,
+      fields: stages.fields,
     })
     .from(stages)
     .where(eq(stages.processId, processId))

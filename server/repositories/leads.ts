@@ -1,7 +1,8 @@
 import { and, asc, desc, eq, gt, inArray, lt, ne, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import { accounts, contacts, leads, leadScores, leadStageHistory, scoringModels, stages } from "../../drizzle/schema.ts";
+import { accounts, contacts, leads, leadScores, leadHistory, scoringModels, stages } from "../../drizzle/schema.ts";
 import type { LeadCard } from "../../shared/board.ts";
+import { flagProperty, type LeadFlag } from "../../shared/domain/stages.ts";
 import type { Executor, Tx } from "../db/client.ts";
 
 export type LeadRow = typeof leads.$inferSelect;
@@ -144,27 +145,40 @@ export async function updateLeadPlacement(
     .where(eq(leads.id, leadId));
 }
 
-export async function insertStageHistory(tx: Tx, entry: typeof leadStageHistory.$inferInsert): Promise<void> {
-  await tx.insert(leadStageHistory).values(entry);
+export async function setFlag(tx: Tx, leadId: string, flag: LeadFlag, value: boolean): Promise<void> {
+  await tx
+    .update(leads)
+    .set({ [flagProperty[flag]]: value })
+    .where(eq(leads.id, leadId));
 }
 
-export async function listStageHistory(db: Executor, leadId: string) {
+export async function insertHistory(tx: Tx, entry: typeof leadHistory.$inferInsert): Promise<void> {
+  await tx.insert(leadHistory).values(entry);
+}
+
+/** The lead's timeline: stage moves, flags, assignments, process switches and closing, oldest first. */
+export async function listHistory(db: Executor, leadId: string) {
   const fromStages = alias(stages, "from_stages");
+  const toStages = alias(stages, "to_stages");
   const rows = await db
     .select({
+      kind: leadHistory.kind,
+      field: leadHistory.field,
       fromStage: fromStages.key,
-      toStage: stages.key,
-      reason: leadStageHistory.reason,
-      note: leadStageHistory.note,
-      actorId: leadStageHistory.actorId,
-      actorName: leadStageHistory.actorName,
-      at: leadStageHistory.at,
+      toStage: toStages.key,
+      fromValue: leadHistory.fromValue,
+      toValue: leadHistory.toValue,
+      reason: leadHistory.reason,
+      note: leadHistory.note,
+      actorId: leadHistory.actorId,
+      actorName: leadHistory.actorName,
+      at: leadHistory.at,
     })
-    .from(leadStageHistory)
-    .innerJoin(stages, eq(stages.id, leadStageHistory.toStageId))
-    .leftJoin(fromStages, eq(fromStages.id, leadStageHistory.fromStageId))
-    .where(eq(leadStageHistory.leadId, leadId))
-    .orderBy(asc(leadStageHistory.at), asc(leadStageHistory.id));
+    .from(leadHistory)
+    .leftJoin(toStages, eq(toStages.id, leadHistory.toStageId))
+    .leftJoin(fromStages, eq(fromStages.id, leadHistory.fromStageId))
+    .where(eq(leadHistory.leadId, leadId))
+    .orderBy(asc(leadHistory.seq));
   return rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
 }
 

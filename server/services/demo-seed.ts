@@ -1,5 +1,5 @@
 import { count } from "drizzle-orm";
-import { accounts, contacts, leads, leadScores, leadStageHistory, scoringModels } from "../../drizzle/schema.ts";
+import { accounts, contacts, leads, leadScores, leadHistory, scoringModels } from "../../drizzle/schema.ts";
 import { ranksAfter } from "../../shared/domain/ranks.ts";
 import type { Role } from "../../shared/schemas/common.ts";
 import type { Db } from "../db/client.ts";
@@ -142,7 +142,7 @@ export async function seedDemo(db: Db, auth: AuthService, now: Date): Promise<{ 
             updatedAt: enteredAt,
           })
           .returning({ id: leads.id });
-        await tx.insert(leadStageHistory).values({
+        await tx.insert(leadHistory).values({
           leadId: lead!.id,
           toStageId: stage.id,
           reason: "automation",

@@ -1,6 +1,6 @@
 import type { LeadCard, LeadDetail } from "../../shared/board.ts";
 import { rankBetween } from "../../shared/domain/ranks.ts";
-import { checkTransition, type StageRule } from "../../shared/domain/stages.ts";
+import { checkTransition } from "../../shared/domain/stages.ts";
 import { DomainError } from "../../shared/errors.ts";
 import type { LeadMoveInput } from "../../shared/schemas/board.ts";
 import type { LeadInput, LeadSource } from "../../shared/schemas/records.ts";
@@ -11,7 +11,10 @@ import { requirePermission, toEventActor, type Actor } from "./actor.ts";
 import { withBoardEvents, type CommittedEventSink, type EventLog } from "./event-log.ts";
 
 export interface NewLeadContext {
+  /** A pre-generated id: matching claims the lead's key under it before the row exists. */
+  id?: string;
   source: LeadSource;
+  linkedinFormId?: string | null;
   formId?: string | null;
   eventId?: string | null;
   journeyId?: string | null;
@@ -34,7 +37,7 @@ export class LeadService {
     const card = await this.get(leadId);
     const [scores, history] = await Promise.all([
       leadsRepo.listLeadScores(this.db, leadId),
-      leadsRepo.listStageHistory(this.db, leadId),
+      leadsRepo.listHistory(this.db, leadId),
     ]);
     return { ...card, scores, history };
   }
@@ -68,6 +71,7 @@ export class LeadService {
     await boardsRepo.lockBoard(tx, board.id);
     const rank = rankBetween(await leadsRepo.lastRankInStage(tx, firstStage.id), null);
     const row = await leadsRepo.insertLead(tx, {
+      ...(context.id ? { id: context.id } : {}),
       topic: input.topic,
       contactId: input.contactId ?? null,
       accountId: input.accountId ?? null,
@@ -80,12 +84,13 @@ export class LeadService {
       formId: context.formId ?? null,
       eventId: context.eventId ?? null,
       journeyId: context.journeyId ?? null,
+      linkedinFormId: context.linkedinFormId ?? null,
       isTest: context.isTest ?? false,
       stageEnteredAt: now,
       createdAt: now,
       updatedAt: now,
     });
-    await leadsRepo.insertStageHistory(tx, {
+    await leadsRepo.insertHistory(tx, {
       leadId: row.id,
       fromStageId: null,
       toStageId: firstStage.id,
@@ -127,19 +132,36 @@ export class LeadService {
           { field: "toStage", message: `must be one of: ${stages.map((s) => s.key).join(", ")}` },
         ]);
       }
-      const check = checkTransition(lead, from as StageRule, to as StageRule, input.override ?? false);
+      const check = checkTransition(lead, from, to, input.override ?? false);
       if (!check.allowed) {
         throw new DomainError("ILLEGAL_TRANSITION", check.message, { stage: to.key, missing: check.missing });
       }
       const rank = await this.rankFor(tx, lead.id, to.id, input);
       const stageChanged = from.id !== to.id;
+      const reason = input.override ? "override" : "manual";
+      // A drag past a gate is the gate's act: it ticks the flag, recorded like a tick.
+      for (const flag of check.ticks) {
+        await leadsRepo.setFlag(tx, lead.id, flag, true);
+        await leadsRepo.insertHistory(tx, {
+          leadId: lead.id,
+          kind: "flag",
+          field: flag,
+          fromValue: false,
+          toValue: true,
+          reason: "gate",
+          note: `set by moving to ${to.name}`,
+          actorId: actor.id,
+          actorName: actor.name,
+          at: now,
+        });
+      }
       await leadsRepo.updateLeadPlacement(tx, lead.id, { stageId: to.id, rank, stageChanged, now });
       if (stageChanged) {
-        await leadsRepo.insertStageHistory(tx, {
+        await leadsRepo.insertHistory(tx, {
           leadId: lead.id,
           fromStageId: from.id,
           toStageId: to.id,
-          reason: input.override ? "override" : "manual",
+          reason,
           note: input.reason ?? null,
           actorId: actor.id,
           actorName: actor.name,

@@ -115,7 +115,7 @@ async function main() {
     const board = latencyRecorder(viewers, (p) => {
       const e = p as BoardEvent;
       payloadSize ||= JSON.stringify(e).length;
-      return `${e.lead.id}:${e.lead.version}`;
+      return "lead" in e ? `${e.lead.id}:${e.lead.version}` : undefined;
     });
     const latencyEnd = Date.now() + seconds * 1000;
     let i = 0;

@@ -120,19 +120,30 @@ describe.each(drivers)("leads and the board event log on %s", (driver) => {
       leadService.move(admin, { leadId: card.id, toStage: "sales_acceptance", expectedVersion: 1 }, new Date()),
     );
     expect(err.code).toBe("ILLEGAL_TRANSITION");
-    expect(err.details).toEqual({ stage: "sales_acceptance", missing: ["has_parent", "sales_ready"] });
+    expect(err.details).toEqual({ stage: "sales_acceptance", missing: ["has_parent"] });
     expect(await leadService.get(card.id)).toMatchObject({ stage: "inquiry", version: 1 });
     expect(await lastSeq()).toBe(before);
+  });
+
+  it("a drag past a gate ticks the gate, recorded in the history", async () => {
+    const card = await makeLead(t.database.db, leadService, admin, { stage: "automated_marketing_qualification" });
+    const moved = await leadService.move(admin, { leadId: card.id, toStage: "sales_acceptance", expectedVersion: card.version }, new Date());
+    expect(moved).toMatchObject({ stage: "sales_acceptance", salesReady: true, readyForTeleprospecting: false });
+    const history = (await leadService.detail(card.id)).history.slice(-2);
+    expect(history.map((h) => [h.kind, h.field, h.toValue, h.reason])).toEqual([
+      ["flag", "sales_ready", true, "gate"],
+      ["stage", null, null, "manual"],
+    ]);
   });
 
   it("an override passes the gate for roles allowed to, and is recorded as such", async () => {
     const card = await makeLead(t.database.db, leadService, admin);
     const moved = await leadService.move(
       admin,
-      { leadId: card.id, toStage: "sales_acceptance", expectedVersion: 1, override: true },
+      { leadId: card.id, toStage: "teleprospecting_qualification", expectedVersion: 1, override: true },
       new Date(),
     );
-    expect(moved.stage).toBe("sales_acceptance");
+    expect(moved.stage).toBe("teleprospecting_qualification");
     expect((await leadService.detail(card.id)).history.at(-1)?.reason).toBe("override");
   });
 

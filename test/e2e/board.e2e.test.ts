@@ -112,9 +112,9 @@ describe.runIf(browserAvailable())("the board in a browser", () => {
   it("a column the lead may not enter is refused before asking the server, with the reason", async () => {
     const page = await openBoard(users.manager.email);
     const lead = leads[2]!;
-    await card(page, lead.id).dragTo(column(page, "sales_acceptance").locator('[data-testid="column-cards"]'));
+    await card(page, lead.id).dragTo(column(page, "teleprospecting_qualification").locator('[data-testid="column-cards"]'));
     await expect.poll(() => page.locator('[data-testid="toast"]').allTextContents()).toContainEqual(
-      expect.stringContaining("sales ready"),
+      expect.stringContaining("needs teleprospecting accepted"),
     );
     expect(await column(page, "automated_marketing_qualification").locator(card(page, lead.id)).count()).toBe(1);
     expect((await server.app.services.leads.get(lead.id)).version).toBe(lead.version);

@@ -115,8 +115,11 @@ describe.each(drivers)("the live board over Socket.IO on %s", (driver) => {
   it("a gate that is not met is ILLEGAL_TRANSITION; a viewer's move is FORBIDDEN", async () => {
     const lead = await newLead();
     const alice = await joined();
-    const illegal = await request(alice.socket, "lead:move", { leadId: lead.id, toStage: "sales_acceptance", expectedVersion: 1 });
-    expect(illegal).toMatchObject({ ok: false, error: { code: "ILLEGAL_TRANSITION", details: { missing: ["sales_ready"] } } });
+    const illegal = await request(alice.socket, "lead:move", { leadId: lead.id, toStage: "teleprospecting_acceptance", expectedVersion: 1 });
+    expect(illegal).toMatchObject({
+      ok: false,
+      error: { code: "ILLEGAL_TRANSITION", details: { missing: ["ready_for_teleprospecting"] } },
+    });
     const viewer = await joined(viewerCookie);
     const forbidden = await request(viewer.socket, "lead:move", { leadId: lead.id, toStage: "inquiry", expectedVersion: 1 });
     expect(forbidden).toMatchObject({ ok: false, error: { code: "FORBIDDEN" } });

@@ -33,6 +33,8 @@ const verbs: Record<BoardEvent["type"], string> = {
   "lead.created": "added by",
   "lead.moved": "moved by",
   "lead.updated": "updated by",
+  "lead.removed": "removed by",
+  "stages.changed": "changed by",
 };
 
 type Done<T> = (err: Error | null, res: Ack<T>) => void;
@@ -201,6 +203,13 @@ export class BoardState {
   }
 
   #apply(event: BoardEvent): void {
+    if (event.type === "stages.changed") {
+      this.stages = sortStages(event.stages);
+      this.processName = event.processName;
+      this.seq = event.seq;
+      this.lastUpdated = new Date();
+      return;
+    }
     const lead = event.lead;
     const own =
       event.actor.id === this.#options.userId &&

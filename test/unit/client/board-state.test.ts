@@ -25,9 +25,9 @@ class FakeSocket {
 }
 
 const stages: BoardStage[] = [
-  { id: "s0", key: "inquiry", name: "Inquiry", position: 0, entryRequirements: [] },
-  { id: "s1", key: "amq", name: "AMQ", position: 1, entryRequirements: ["has_parent"] },
-  { id: "s2", key: "sales", name: "Sales", position: 2, entryRequirements: ["has_parent", "sales_ready"] },
+  { id: "s0", key: "inquiry", name: "Inquiry", position: 0, entryRequirements: [], gateFlag: null, salesReadyJump: false, fields: [] },
+  { id: "s1", key: "amq", name: "AMQ", position: 1, entryRequirements: ["has_parent"], gateFlag: null, salesReadyJump: false, fields: [] },
+  { id: "s2", key: "sales", name: "Sales", position: 2, entryRequirements: ["has_parent", "sales_ready"], gateFlag: null, salesReadyJump: false, fields: [] },
 ];
 function card(id: string, stage: string, rank: string, extra: Partial<LeadCard> = {}): LeadCard {
   const st = stages.find((s) => s.key === stage)!;
