@@ -9,12 +9,26 @@ import type { Database } from "./db/client.ts";
 import { authRoutes, sessionMiddleware } from "./http/auth-routes.ts";
 import { errorHandler, sendError } from "./http/errors.ts";
 import { leadRoutes } from "./http/lead-routes.ts";
+import { marketingRoutes } from "./http/marketing-routes.ts";
+import { publicIntakeRoutes } from "./http/public-intake-routes.ts";
+import { recordRoutes } from "./http/record-routes.ts";
+import { segmentRoutes } from "./http/segment-routes.ts";
+import { lifecycleRoutes } from "./http/lifecycle-routes.ts";
+import { processRoutes } from "./http/process-routes.ts";
 import { createMetrics } from "./metrics.ts";
 import { AuthService } from "./services/auth-service.ts";
 import { BoardFanout } from "./services/board-fanout.ts";
 import { BoardService } from "./services/board-service.ts";
+import { EventService } from "./services/event-service.ts";
+import { FormService } from "./services/form-service.ts";
 import { IntakeService } from "./services/intake-service.ts";
+import { LinkedinService } from "./services/linkedin-service.ts";
+import { RecordsService } from "./services/records-service.ts";
+import { SegmentService } from "./services/segment-service.ts";
+import { StrategyService } from "./services/strategy-service.ts";
 import { LeadService } from "./services/lead-service.ts";
+import { LifecycleService } from "./services/lifecycle-service.ts";
+import { ProcessService } from "./services/process-service.ts";
 import { attachBoardSocket, type BoardServer } from "./socket/board-socket.ts";
 
 export interface AppDeps {
@@ -24,6 +38,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Built client to serve (dist/client); omitted in API-only tests. */
   clientDir?: string;
+  /** Public form and registration endpoints: extra CORS origins and the per-address limit. */
+  publicIntake?: { corsOrigins: string[]; perMinute: number };
 }
 
 export interface App {
@@ -34,6 +50,14 @@ export interface App {
     boards: BoardService;
     leads: LeadService;
     intake: IntakeService;
+    forms: FormService;
+    events: EventService;
+    linkedin: LinkedinService;
+    records: RecordsService;
+    strategies: StrategyService;
+    lifecycle: LifecycleService;
+    processes: ProcessService;
+    segments: SegmentService;
   };
   fanout: BoardFanout;
   listen(port: number, host: string): Promise<{ port: number; url: string }>;
@@ -64,6 +88,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const boards = new BoardService(database.db);
   const leads = new LeadService(database.db, fanout);
   const intake = new IntakeService(database.db, fanout, leads);
+  const forms = new FormService(database.db, intake);
+  const events = new EventService(database.db, intake);
+  const linkedin = new LinkedinService(database.db, fanout, intake);
+  const records = new RecordsService(database.db, fanout, leads);
+  const strategies = new StrategyService(database.db);
+  const lifecycle = new LifecycleService(database.db, fanout);
+  const processes = new ProcessService(database.db, fanout);
+  const segments = new SegmentService(database.db);
 
   let inFlight = 0;
   let closing = false;
@@ -93,10 +125,17 @@ export async function createApp(deps: AppDeps): Promise<App> {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
+  // Public endpoints (no session): landing-page forms and event registrations.
   app.use("/api", express.json({ limit: "1mb", strict: false }));
+  app.use("/api", publicIntakeRoutes(forms, events, deps.publicIntake ?? { corsOrigins: [], perMinute: 60 }, now));
   app.use("/api", sessionMiddleware(auth, now));
   app.use("/api", authRoutes(auth, now));
   app.use("/api", leadRoutes(leads, now));
+  app.use("/api", recordRoutes(records, now));
+  app.use("/api", lifecycleRoutes(lifecycle, now));
+  app.use("/api", processRoutes(processes, now));
+  app.use("/api", marketingRoutes({ forms, events, linkedin, records, strategies }, now));
+  app.use("/api", segmentRoutes(segments));
   app.use("/api", (_req, res) => sendError(res, { code: "NOT_FOUND", message: "No such endpoint" }));
 
   if (deps.clientDir && existsSync(path.join(deps.clientDir, "index.html"))) {
@@ -135,7 +174,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   return {
     http,
     io,
-    services: { auth, boards, leads, intake },
+    services: { auth, boards, leads, intake, forms, events, linkedin, records, strategies, lifecycle, processes, segments },
     fanout,
     listen(port, host) {
       return new Promise((resolve, reject) => {

@@ -15,6 +15,12 @@ const envSchema = z.object({
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
   SEED_DEMO: flag.optional(),
   SIMULATE: flag.optional(),
+  CORS_ORIGINS: z
+    .string()
+    .transform((v) => v.split(",").map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, "each origin must look like https://www.example.com")))
+    .optional(),
+  PUBLIC_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
   SIMULATE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(8000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
@@ -28,6 +34,10 @@ export interface Config {
   seedDemo: boolean;
   /** undefined: decided at start (on when the demo was seeded). */
   simulate: boolean | undefined;
+  /** Origins whose pages may post forms and registrations from the browser (besides each form's own). */
+  corsOrigins: string[];
+  /** Public submissions allowed per client address and minute. */
+  publicRateLimitPerMinute: number;
   /** Mean time between simulated submissions. */
   simulateIntervalMs: number;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
@@ -61,6 +71,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     seedDemo: e.SEED_DEMO ?? !e.DATABASE_URL,
     simulate: e.SIMULATE,
     simulateIntervalMs: e.SIMULATE_INTERVAL_MS,
+    corsOrigins: e.CORS_ORIGINS ?? [],
+    publicRateLimitPerMinute: e.PUBLIC_RATE_LIMIT_PER_MINUTE,
     logLevel: e.LOG_LEVEL,
   };
 }

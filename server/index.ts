@@ -46,7 +46,12 @@ async function main(): Promise<void> {
   }
 
   const clientDir = fileURLToPath(new URL("../dist/client", import.meta.url));
-  const app = await createApp({ database, logger, clientDir });
+  const app = await createApp({
+    database,
+    logger,
+    clientDir,
+    publicIntake: { corsOrigins: config.corsOrigins, perMinute: config.publicRateLimitPerMinute },
+  });
 
   if (config.bootstrapAdmin) {
     const admin = await app.services.auth.bootstrapAdmin(config.bootstrapAdmin);
@@ -55,7 +60,7 @@ async function main(): Promise<void> {
 
   let seeded = false;
   if (config.seedDemo && (await isDatabaseEmpty(database.db))) {
-    const result = await seedDemo(database.db, app.services.auth, new Date());
+    const result = await seedDemo(database.db, app.services, new Date());
     seeded = true;
     logger.info(
       { ...result, logins: demoUsers.map((u) => `${u.email} (${u.role})`), password: demoPassword },
@@ -67,7 +72,8 @@ async function main(): Promise<void> {
   const simulator = simulate
     ? new DemoSimulator({
         db: database.db,
-        intake: app.services.intake,
+        forms: app.services.forms,
+        events: app.services.events,
         logger,
         now: () => new Date(),
         meanIntervalMs: config.simulateIntervalMs,

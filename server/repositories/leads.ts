@@ -196,3 +196,59 @@ export async function listLeadScores(db: Executor, leadId: string) {
     .where(eq(leadScores.leadId, leadId))
     .orderBy(asc(scoringModels.name));
 }
+
+/** Open leads whose card shows this contact or account, to refresh their cards after an edit. */
+export async function openLeadsShowing(db: Executor, ref: { contactId?: string; accountId?: string }) {
+  const where = ref.contactId
+    ? eq(leads.contactId, ref.contactId)
+    : sql`(${leads.accountId} = ${ref.accountId} or ${leads.contactId} in (select id from contacts where account_id = ${ref.accountId}))`;
+  return db
+    .select({ id: leads.id, processId: leads.processId })
+    .from(leads)
+    .where(and(eq(leads.status, "open"), where));
+}
+
+export async function searchLeads(
+  db: Executor,
+  filters: {
+    q?: string | undefined;
+    processId?: string | undefined;
+    stage?: string | undefined;
+    status?: "open" | "converted" | "disqualified" | undefined;
+    contactId?: string | undefined;
+    accountId?: string | undefined;
+    limit: number;
+    offset: number;
+  },
+): Promise<LeadCard[]> {
+  const pattern = filters.q ? `%${filters.q.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined;
+  const rows = await selectCards(db)
+    .where(
+      and(
+        filters.processId ? eq(leads.processId, filters.processId) : undefined,
+        filters.stage ? eq(stages.key, filters.stage) : undefined,
+        eq(leads.status, filters.status ?? "open"),
+        filters.contactId ? eq(leads.contactId, filters.contactId) : undefined,
+        filters.accountId ? eq(leads.accountId, filters.accountId) : undefined,
+        pattern
+          ? sql`(${leads.topic} ilike ${pattern} or ${contactName} ilike ${pattern} or ${accounts.name} ilike ${pattern} or ${contacts.email} ilike ${pattern})`
+          : undefined,
+      ),
+    )
+    .orderBy(desc(leads.updatedAt), asc(leads.id))
+    .limit(filters.limit)
+    .offset(filters.offset);
+  return rows.map(toCard);
+}
+
+export async function updateLeadFields(
+  tx: Tx,
+  leadId: string,
+  changes: Partial<Pick<LeadRow, "topic" | "contactId" | "accountId" | "campaign">>,
+  now: Date,
+): Promise<void> {
+  await tx
+    .update(leads)
+    .set({ ...changes, version: sql`${leads.version} + 1`, updatedAt: now })
+    .where(eq(leads.id, leadId));
+}

@@ -5,7 +5,11 @@ import type { Role } from "../../shared/schemas/common.ts";
 import type { Db } from "../db/client.ts";
 import { findDefaultBoard, listStages } from "../repositories/boards.ts";
 import { normalizeEmail } from "../repositories/contacts.ts";
+import * as matching from "../repositories/matching.ts";
 import type { AuthService } from "./auth-service.ts";
+import type { EventService } from "./event-service.ts";
+import type { FormService } from "./form-service.ts";
+import { backfillKeys } from "./strategy-service.ts";
 import { campaigns, companies, firstNames, jobTitles, lastNames, pick, seededRandom, topics } from "./demo-data.ts";
 
 export const demoPassword = "demo-pipeline";
@@ -46,7 +50,11 @@ export async function isDatabaseEmpty(db: Db): Promise<boolean> {
  * every role, accounts, contacts and 320 leads spread over the five stages with the
  * flags their gates need. The board starts at seq 0 with these leads on it.
  */
-export async function seedDemo(db: Db, auth: AuthService, now: Date): Promise<{ users: number; leads: number }> {
+export async function seedDemo(
+  db: Db,
+  services: { auth: AuthService; forms: FormService; events: EventService },
+  now: Date,
+): Promise<{ users: number; leads: number }> {
   const random = seededRandom(20261122);
   const board = await findDefaultBoard(db);
   if (!board) throw new Error("the default process is missing; migrations did not run");
@@ -54,7 +62,7 @@ export async function seedDemo(db: Db, auth: AuthService, now: Date): Promise<{ 
 
   const userIds: Record<string, string> = {};
   for (const user of demoUsers) {
-    const created = await auth.createUser({ ...user, password: demoPassword });
+    const created = await services.auth.createUser({ ...user, password: demoPassword });
     userIds[user.email] = created.id;
   }
   const salespeople = [userIds["sales@demo.example"]!, userIds["sales2@demo.example"]!];
@@ -165,5 +173,20 @@ export async function seedDemo(db: Db, auth: AuthService, now: Date): Promise<{ 
       }
     }
   });
+  const admin = { id: userIds["admin@demo.example"]!, name: "Demo seed", kind: "system" as const, role: "admin" as const };
+  for (const [name, campaign] of [
+    ["Spring launch landing page", "Spring launch 2026"],
+    ["Pricing page", null],
+    ["Analytics whitepaper download", "Analytics webinar series"],
+  ] as const) {
+    await services.forms.create(admin, { name, campaign }, now);
+  }
+  await services.events.create(
+    admin,
+    { name: "Retail summit 2026", startsAt: new Date(now.getTime() + 21 * 24 * 3600 * 1000).toISOString(), campaign: "Retail summit" },
+    now,
+  );
+  // The seed wrote contacts and leads directly: give every strategy their keys, so submissions match them.
+  for (const strategy of await matching.listStrategies(db)) await backfillKeys(db, strategy);
   return { users: demoUsers.length, leads: leadCount };
 }

@@ -27,10 +27,16 @@ export class LeadService {
     private readonly sink: CommittedEventSink,
   ) {}
 
-  async get(leadId: string): Promise<LeadCard> {
-    const card = await leadsRepo.findCard(this.db, leadId);
+  async get(leadId: string, db: Executor = this.db): Promise<LeadCard> {
+    const card = await leadsRepo.findCard(db, leadId);
     if (!card) throw new DomainError("NOT_FOUND", "No such lead");
     return card;
+  }
+
+  async boardIdOf(db: Executor, processId: string): Promise<string> {
+    const board = await boardsRepo.findBoardByProcess(db, processId);
+    if (!board) throw new Error(`process ${processId} has no board`);
+    return board.id;
   }
 
   async detail(leadId: string): Promise<LeadDetail> {

@@ -2,9 +2,9 @@ import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { contacts } from "../../drizzle/schema.ts";
 import type { Db } from "../db/client.ts";
-import { systemActor } from "./actor.ts";
-import { campaigns, companies, firstNames, jobTitles, lastNames, pick, topics } from "./demo-data.ts";
-import type { IntakeService } from "./intake-service.ts";
+import { companies, firstNames, jobTitles, lastNames, pick, topics } from "./demo-data.ts";
+import type { EventService } from "./event-service.ts";
+import type { FormService } from "./form-service.ts";
 
 /**
  * Keeps a demo board alive the way real sources would: landing-page submissions arrive
@@ -16,12 +16,12 @@ export class DemoSimulator {
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
   private serial = 0;
-  private readonly actor = systemActor("Demo simulator");
 
   constructor(
     private readonly deps: {
       db: Db;
-      intake: IntakeService;
+      forms: FormService;
+      events: EventService;
       logger: Logger;
       now: () => Date;
       meanIntervalMs: number;
@@ -56,22 +56,25 @@ export class DemoSimulator {
       email = this.newEmail(random);
     }
     const [company, , country] = pick(random, companies);
-    const { lead, contactCreated } = await this.deps.intake.submit(
-      this.actor,
-      {
-        email,
-        firstName: pick(random, firstNames),
-        lastName: pick(random, lastNames),
-        company,
-        country,
-        jobTitle: pick(random, jobTitles),
-        topic: pick(random, topics),
-        campaign: pick(random, campaigns),
-      },
-      { source: "form" },
-      this.deps.now(),
-    );
-    this.deps.logger.debug({ leadId: lead.id, contactCreated }, "simulator: form submission");
+    const fields = {
+      email,
+      firstName: pick(random, firstNames),
+      lastName: pick(random, lastNames),
+      company,
+      country,
+      jobTitle: pick(random, jobTitles),
+      topic: pick(random, topics),
+    };
+    // Through the same services as the public endpoints: forms, or now and then an event registration.
+    const forms = await this.deps.forms.list();
+    const events = await this.deps.events.list();
+    if (events.length > 0 && random() < 0.2) {
+      const answer = await this.deps.events.register(pick(random, events).id, fields, {}, this.deps.now());
+      this.deps.logger.debug({ ...answer.body }, "simulator: event registration");
+    } else if (forms.length > 0) {
+      const answer = await this.deps.forms.submit(pick(random, forms).id, fields, {}, this.deps.now());
+      this.deps.logger.debug({ ...answer.body }, "simulator: form submission");
+    }
   }
 
   private newEmail(random: () => number): string {

@@ -37,3 +37,34 @@ export const leadInput = z.strictObject({
   ownerId: id.nullable().optional(),
 });
 export type LeadInput = z.infer<typeof leadInput>;
+
+export const contactPatch = contactInput.partial();
+export const accountPatch = accountInput.partial();
+
+/** Editing a lead's own fields; linking a parent contact or account is how an unscorable lead becomes scorable. */
+export const leadPatch = z
+  .strictObject({
+    expectedVersion: z.number().int().min(1),
+    topic: text(300).min(1).optional(),
+    contactId: id.nullable().optional(),
+    accountId: id.nullable().optional(),
+    campaign: optionalText(200),
+  })
+  .refine((v) => Object.keys(v).length > 1, { message: "change at least one field", path: ["(body)"] });
+export type LeadPatch = z.infer<typeof leadPatch>;
+
+const pageSize = z.coerce.number().int().min(1).max(500).default(50);
+const offset = z.coerce.number().int().min(0).default(0);
+
+export const contactListQuery = z.strictObject({ q: z.string().max(200).optional(), accountId: id.optional(), limit: pageSize, offset });
+export const accountListQuery = z.strictObject({ q: z.string().max(200).optional(), limit: pageSize, offset });
+export const leadListQuery = z.strictObject({
+  q: z.string().max(200).optional(),
+  processId: id.optional(),
+  stage: z.string().max(100).optional(),
+  status: z.enum(["open", "converted", "disqualified"]).optional(),
+  contactId: id.optional(),
+  accountId: id.optional(),
+  limit: pageSize,
+  offset,
+});
