@@ -4,7 +4,6 @@ import path from "node:path";
 import express from "express";
 import type { Logger } from "pino";
 import { Server } from "socket.io";
-import { boardRoom } from "../shared/events.ts";
 import type { Database } from "./db/client.ts";
 import { authRoutes, sessionMiddleware } from "./http/auth-routes.ts";
 import { errorHandler, sendError } from "./http/errors.ts";
@@ -30,6 +29,7 @@ import { LeadService } from "./services/lead-service.ts";
 import { LifecycleService } from "./services/lifecycle-service.ts";
 import { ProcessService } from "./services/process-service.ts";
 import { attachBoardSocket, type BoardServer } from "./socket/board-socket.ts";
+import { ViewFanout } from "./socket/view-rooms.ts";
 
 export interface AppDeps {
   database: Database;
@@ -74,11 +74,12 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const http = createServer(app);
   const io: BoardServer = new Server(http, { serveClient: false });
 
+  const views = new ViewFanout(io, database.db, (err) => logger.error({ err }, "could not deliver a board event"));
   const fanout = new BoardFanout({
     db: database.db,
     logger,
     deliver: (event) => {
-      io.to(boardRoom(event.boardId)).emit("board:event", event);
+      views.deliver(event);
       metrics.boardEventsDelivered.inc();
     },
   });

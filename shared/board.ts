@@ -1,4 +1,5 @@
 import type { LeadFlag, RequirementKey, StageField } from "./domain/stages.ts";
+import type { BoardView } from "./domain/views.ts";
 import type { LeadSource } from "./schemas/records.ts";
 
 /** A stage as the board shows it. */
@@ -67,6 +68,8 @@ export interface BoardSnapshot {
   processName: string;
   /** The sequence number of the last event included in this snapshot. */
   seq: number;
+  /** The view this snapshot is filtered by. */
+  view: BoardView;
   stages: BoardStage[];
   leads: LeadCard[];
   serverTime: string;
@@ -97,6 +100,8 @@ export type BoardEvent =
   | (LeadEventBase & { type: "lead.updated" })
   /** The lead left this board: converted, disqualified, or switched to another process. */
   | (LeadEventBase & { type: "lead.removed"; reason: "converted" | "disqualified" | "process_changed" })
+  /** A change to a lead outside this viewer's view: only its seq and id, so nothing leaks. */
+  | (BoardEventCommon & { type: "lead.left_view"; leadId: string })
   /** The process was edited: its name or its stages (added, renamed, reordered, removed). */
   | (BoardEventCommon & { type: "stages.changed"; processName: string; stages: BoardStage[] });
 

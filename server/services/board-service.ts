@@ -1,4 +1,5 @@
-import type { BoardSnapshot, ResyncResult } from "../../shared/board.ts";
+import type { BoardEvent, BoardSnapshot, BoardStage, ResyncResult } from "../../shared/board.ts";
+import { allowedViews, defaultView, leadInView, viewLabels, type BoardView } from "../../shared/domain/views.ts";
 import { DomainError } from "../../shared/errors.ts";
 import type { BoardJoinInput, BoardResyncInput } from "../../shared/schemas/board.ts";
 import type { Db, Executor } from "../db/client.ts";
@@ -8,6 +9,21 @@ import { requirePermission, type Actor } from "./actor.ts";
 
 /** Past this many missed events a client gets a fresh snapshot instead of a replay. */
 export const maxReplayEvents = 500;
+
+export interface Viewer {
+  view: BoardView;
+  userId: string | null;
+}
+
+/**
+ * What one viewer receives for an event: the event itself when its lead is in their
+ * view, else a `lead.left_view` that keeps the seq contiguous and reveals only the id.
+ */
+export function eventForViewer(event: BoardEvent, stages: BoardStage[], viewer: Viewer): BoardEvent {
+  if (viewer.view === "all" || !("lead" in event)) return event;
+  if (event.type !== "lead.removed" && leadInView(viewer.view, event.lead, stages, viewer.userId)) return event;
+  return { boardId: event.boardId, seq: event.seq, at: event.at, actor: event.actor, type: "lead.left_view", leadId: event.lead.id };
+}
 
 export class BoardService {
   constructor(private readonly db: Db) {}
@@ -21,19 +37,28 @@ export class BoardService {
     return board;
   }
 
-  /** A consistent picture: the leads exactly as they were after event `seq`. */
-  async snapshot(boardId: string, now: Date): Promise<BoardSnapshot> {
+  /** The view a viewer gets: the one asked for if their role may see it, else their default. */
+  resolveView(actor: Actor, requested: BoardView | undefined): BoardView {
+    const view = requested ?? defaultView(actor.role);
+    if (!allowedViews(actor.role).includes(view)) {
+      throw new DomainError("FORBIDDEN", `Your role (${actor.role}) may not see the "${viewLabels[view]}" view`);
+    }
+    return view;
+  }
+
+  /** A consistent picture: the leads of the view exactly as they were after event `seq`. */
+  async snapshot(boardId: string, now: Date, viewer: Viewer = { view: "all", userId: null }): Promise<BoardSnapshot> {
     return this.db.transaction(
       async (tx) => {
         const board = await boardsRepo.findBoard(tx, boardId);
         if (!board) throw new DomainError("NOT_FOUND", "No such board");
-        return this.readSnapshot(tx, board, now);
+        return this.readSnapshot(tx, board, now, viewer);
       },
       { isolationLevel: "repeatable read", accessMode: "read only" },
     );
   }
 
-  private async readSnapshot(db: Executor, board: boardsRepo.BoardRow, now: Date): Promise<BoardSnapshot> {
+  private async readSnapshot(db: Executor, board: boardsRepo.BoardRow, now: Date, viewer: Viewer): Promise<BoardSnapshot> {
     const [stages, leads] = await Promise.all([
       boardsRepo.listStages(db, board.processId),
       listBoardCards(db, board.processId),
@@ -43,25 +68,28 @@ export class BoardService {
       processId: board.processId,
       processName: board.processName,
       seq: board.lastSeq,
+      view: viewer.view,
       stages,
-      leads,
+      leads: leads.filter((lead) => leadInView(viewer.view, lead, stages, viewer.userId)),
       serverTime: now.toISOString(),
     };
   }
 
   /** The events a client missed since `sinceSeq`, or a snapshot when replay is not possible. */
-  async resync(actor: Actor, input: BoardResyncInput, now: Date): Promise<ResyncResult> {
+  async resync(actor: Actor, input: BoardResyncInput, now: Date, view: BoardView = defaultView(actor.role)): Promise<ResyncResult> {
     requirePermission(actor, "board.view");
     const board = await boardsRepo.findBoard(this.db, input.boardId);
     if (!board) throw new DomainError("NOT_FOUND", "No such board");
+    const viewer = { view: this.resolveView(actor, view), userId: actor.id };
     const missed = board.lastSeq - input.sinceSeq;
     if (missed === 0) return { events: [] };
-    if (missed < 0 || missed > maxReplayEvents) return { snapshot: await this.snapshot(board.id, now) };
+    if (missed < 0 || missed > maxReplayEvents) return { snapshot: await this.snapshot(board.id, now, viewer) };
     const events = await boardsRepo.eventsSince(this.db, board.id, input.sinceSeq, missed, board.lastSeq);
     // A pruned log cannot replay contiguously: fall back to a snapshot.
     if (events.length !== missed || events[0]?.seq !== input.sinceSeq + 1) {
-      return { snapshot: await this.snapshot(board.id, now) };
+      return { snapshot: await this.snapshot(board.id, now, viewer) };
     }
-    return { events };
+    const stages = await boardsRepo.listStages(this.db, board.processId);
+    return { events: events.map((e) => eventForViewer(e, stages, viewer)) };
   }
 }

@@ -2,7 +2,8 @@ import type { Logger } from "pino";
 import type { Server, Socket } from "socket.io";
 import type { z } from "zod";
 import type { Ack } from "../../shared/errors.ts";
-import { boardRoom, type ClientToServerEvents, type ServerToClientEvents } from "../../shared/events.ts";
+import type { BoardView } from "../../shared/domain/views.ts";
+import type { ClientToServerEvents, ServerToClientEvents } from "../../shared/events.ts";
 import { boardJoinInput, boardResyncInput, leadMoveInput } from "../../shared/schemas/board.ts";
 import type { Actor } from "../services/actor.ts";
 import { userActor, sessionCookieName, type AuthService } from "../services/auth-service.ts";
@@ -11,9 +12,12 @@ import type { LeadService } from "../services/lead-service.ts";
 import { readCookie } from "../http/cookies.ts";
 import { toErrorBody } from "../http/errors.ts";
 import { parseInput } from "../http/parse.ts";
+import { viewRooms } from "./view-rooms.ts";
 
 export interface SocketData {
   actor: Actor;
+  /** The view this socket watches on each board it joined. */
+  views: Record<string, BoardView>;
 }
 
 export type BoardServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -54,6 +58,21 @@ function command<S extends z.ZodType, R>(
   };
 }
 
+/** Moves a socket into the rooms of one view of a board (out of any other view of it). */
+async function enterView(socket: BoardSocket, boardId: string, view: BoardView): Promise<void> {
+  const previous = socket.data.views[boardId];
+  if (previous && previous !== view) await leaveBoard(socket, boardId);
+  socket.data.views[boardId] = view;
+  for (const room of viewRooms(boardId, view, socket.data.actor.id)) await socket.join(room);
+}
+
+async function leaveBoard(socket: BoardSocket, boardId: string): Promise<void> {
+  const view = socket.data.views[boardId];
+  if (!view) return;
+  for (const room of viewRooms(boardId, view, socket.data.actor.id)) await socket.leave(room);
+  delete socket.data.views[boardId];
+}
+
 export function attachBoardSocket(io: BoardServer, deps: Deps): void {
   // The handshake must carry a live session cookie; anything else is refused.
   io.use(async (socket, next) => {
@@ -62,6 +81,7 @@ export function attachBoardSocket(io: BoardServer, deps: Deps): void {
       const user = token ? await deps.auth.userForSession(token, deps.now()) : undefined;
       if (!user) return next(Object.assign(new Error("UNAUTHENTICATED"), { data: { code: "UNAUTHENTICATED" } }));
       socket.data.actor = userActor(user);
+      socket.data.views = {};
       next();
     } catch (err) {
       const body = toErrorBody(err, deps.logger);
@@ -76,9 +96,10 @@ export function attachBoardSocket(io: BoardServer, deps: Deps): void {
       "board:join",
       command(deps, "board:join", boardJoinInput, async (input) => {
         const board = await deps.boards.resolveBoard(actor(), input);
-        // Join before reading: every event after the snapshot's seq reaches this socket.
-        await socket.join(boardRoom(board.id));
-        return deps.boards.snapshot(board.id, deps.now());
+        const view = deps.boards.resolveView(actor(), input.view);
+        await enterView(socket, board.id, view);
+        // Joined before reading: every event after the snapshot's seq reaches this socket.
+        return deps.boards.snapshot(board.id, deps.now(), { view, userId: actor().id });
       }),
     );
 
@@ -87,11 +108,12 @@ export function attachBoardSocket(io: BoardServer, deps: Deps): void {
       command(deps, "board:resync", boardResyncInput, async (input) => {
         // Same order as a join: in the room first, then read, so nothing falls in between.
         // Permission is checked again by the service; leave the room if it refuses.
-        await socket.join(boardRoom(input.boardId));
+        const view = socket.data.views[input.boardId] ?? deps.boards.resolveView(actor(), undefined);
+        await enterView(socket, input.boardId, view);
         try {
-          return await deps.boards.resync(actor(), input, deps.now());
+          return await deps.boards.resync(actor(), input, deps.now(), view);
         } catch (err) {
-          await socket.leave(boardRoom(input.boardId));
+          await leaveBoard(socket, input.boardId);
           throw err;
         }
       }),

@@ -1,7 +1,8 @@
 import { z } from "zod";
+import { boardViews } from "../domain/views.ts";
 import { id } from "./common.ts";
 
-export const boardJoinInput = z.strictObject({ processId: id.optional() });
+export const boardJoinInput = z.strictObject({ processId: id.optional(), view: z.enum(boardViews).optional() });
 export type BoardJoinInput = z.infer<typeof boardJoinInput>;
 
 export const boardResyncInput = z.strictObject({

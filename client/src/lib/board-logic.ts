@@ -47,6 +47,7 @@ export function upsertCard(cards: Map<string, LeadCard>, card: LeadCard): boolea
 /** Applying an event is an upsert of the full card it carries. */
 export function applyEvent(cards: Map<string, LeadCard>, event: BoardEvent): boolean {
   if (event.type === "stages.changed") return false;
+  if (event.type === "lead.left_view") return cards.delete(event.leadId);
   if (event.type === "lead.removed") return cards.delete(event.lead.id);
   return upsertCard(cards, event.lead);
 }

@@ -35,6 +35,7 @@ const verbs: Record<BoardEvent["type"], string> = {
   "lead.updated": "updated by",
   "lead.removed": "removed by",
   "stages.changed": "changed by",
+  "lead.left_view": "changed by",
 };
 
 type Done<T> = (err: Error | null, res: Ack<T>) => void;
@@ -203,9 +204,13 @@ export class BoardState {
   }
 
   #apply(event: BoardEvent): void {
-    if (event.type === "stages.changed") {
-      this.stages = sortStages(event.stages);
-      this.processName = event.processName;
+    if (event.type === "stages.changed" || event.type === "lead.left_view") {
+      if (event.type === "stages.changed") {
+        this.stages = sortStages(event.stages);
+        this.processName = event.processName;
+      } else {
+        applyEvent(this.cards, event);
+      }
       this.seq = event.seq;
       this.lastUpdated = new Date();
       return;

@@ -36,7 +36,7 @@ function card(id: string, stage: string, rank: string, extra: Partial<LeadCard> 
     source: "form", isTest: false, stageEnteredAt: new Date().toISOString(), updatedAt: new Date().toISOString(), ...extra } as LeadCard;
 }
 function snap(seq: number, leads: LeadCard[]): BoardSnapshot {
-  return { boardId: "b", processId: "p", processName: "P", seq, stages, leads, serverTime: new Date().toISOString() };
+  return { boardId: "b", processId: "p", processName: "P", seq, view: "all", stages, leads, serverTime: new Date().toISOString() };
 }
 function ev(seq: number, lead: LeadCard, actorId = "other"): BoardEvent {
   return { boardId: "b", seq, at: "", actor: { id: actorId, name: "Mia", kind: "user" }, lead, type: "lead.moved", fromStage: "x", toStage: lead.stage };
