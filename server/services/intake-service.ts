@@ -57,6 +57,11 @@ export interface IntakeResult {
   updated: { contact: boolean; lead: boolean };
 }
 
+/** The marketing page a lead came from, which the default lead strategy matches on. */
+export function marketingPageId(context: { formId?: string | null; eventId?: string | null; linkedinFormId?: string | null }) {
+  return context.formId ?? context.eventId ?? context.linkedinFormId ?? null;
+}
+
 /** The keys a record holds under each strategy that can compare all its fields. */
 export function keysFor(strategies: Strategy[], values: MatchValues, recordId: string) {
   const entries: Array<{ strategyId: string; key: string; recordId: string }> = [];
@@ -214,7 +219,8 @@ export class IntakeService {
     const keyValues: MatchValues = {
       ...values,
       email: contact?.email ?? values.email,
-      formId: channel.formId,
+      // "formId" is the lead's marketing page id: the form, the event, or the LinkedIn form it came from.
+      formId: marketingPageId(channel),
       eventId: channel.eventId,
       linkedinFormId: channel.linkedinFormId,
       campaign,

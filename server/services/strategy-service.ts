@@ -1,4 +1,4 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import { accounts, contacts, leads } from "../../drizzle/schema.ts";
 import type { StrategyInput } from "../../shared/schemas/intake.ts";
 import type { MatchField } from "../../shared/domain/matching.ts";
@@ -63,7 +63,8 @@ export async function backfillKeys(db: Executor, strategy: matching.Strategy): P
               firstName: contacts.firstName,
               lastName: contacts.lastName,
               company: accounts.name,
-              formId: leads.formId,
+              // The marketing page id, as intake computes it (marketingPageId).
+              formId: sql<string | null>`coalesce(${leads.formId}::text, ${leads.eventId}::text, ${leads.linkedinFormId})`,
               eventId: leads.eventId,
               linkedinFormId: leads.linkedinFormId,
               campaign: leads.campaign,
