@@ -2,8 +2,9 @@ import type { RequestHandler } from "express";
 import { sendError } from "./errors.ts";
 
 /**
- * A fixed-window limit per client address and route, for public endpoints. In memory:
- * each server node counts its own traffic, which is what protects that node.
+ * A fixed-window limit per client address across one group of public endpoints (so a
+ * bot cannot escape it by rotating form ids). In memory: each server node counts its
+ * own traffic, which is what protects that node.
  */
 export function rateLimit(options: { perMinute: number; name: string }): RequestHandler {
   const windows = new Map<string, { start: number; count: number }>();
@@ -14,7 +15,7 @@ export function rateLimit(options: { perMinute: number; name: string }): Request
       for (const [key, w] of windows) if (now - w.start >= 60_000) windows.delete(key);
       lastSweep = now;
     }
-    const key = `${options.name}:${req.ip}:${req.baseUrl}${req.path}`;
+    const key = `${options.name}:${req.ip}`;
     let window = windows.get(key);
     if (!window || now - window.start >= 60_000) {
       window = { start: now, count: 0 };
