@@ -44,6 +44,18 @@ export interface LeadCard {
 
 /** A lead as `GET /api/leads/:id` answers: the card plus scores and stage history. */
 export interface LeadDetail extends LeadCard {
+  // The marketing context: the campaign or initiative this interest answers.
+  campaign: string | null;
+  formId: string | null;
+  formName: string | null;
+  eventId: string | null;
+  eventName: string | null;
+  linkedinFormId: string | null;
+  journeyId: string | null;
+  status: "open" | "converted" | "disqualified";
+  closedReason: string | null;
+  /** Values recorded in stage fields, by stage key then field key. */
+  stageData: Record<string, Record<string, unknown>>;
   scores: Array<{ modelId: string; modelName: string; score: number; grade: string | null; breakdown: unknown[] }>;
   history: LeadHistoryEntry[];
 }

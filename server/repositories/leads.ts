@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, lt, ne, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import { accounts, contacts, leads, leadScores, leadHistory, scoringModels, stages } from "../../drizzle/schema.ts";
+import { accounts, contacts, forms, leads, leadScores, leadHistory, marketingEvents, scoringModels, stages } from "../../drizzle/schema.ts";
 import type { LeadCard } from "../../shared/board.ts";
 import { flagProperty, type LeadFlag } from "../../shared/domain/stages.ts";
 import type { Executor, Tx } from "../db/client.ts";
@@ -74,6 +74,28 @@ export async function listBoardCards(db: Executor, processId: string): Promise<L
 export async function findCard(db: Executor, leadId: string): Promise<LeadCard | undefined> {
   const rows = await selectCards(db).where(eq(leads.id, leadId));
   return rows[0] ? toCard(rows[0]) : undefined;
+}
+
+/** What the lead drawer shows besides the card: marketing context, status and stage data. */
+export async function findLeadContext(db: Executor, leadId: string) {
+  const rows = await db
+    .select({
+      campaign: leads.campaign,
+      formId: leads.formId,
+      formName: forms.name,
+      eventId: leads.eventId,
+      eventName: marketingEvents.name,
+      linkedinFormId: leads.linkedinFormId,
+      journeyId: leads.journeyId,
+      status: leads.status,
+      closedReason: leads.closedReason,
+      stageData: leads.stageData,
+    })
+    .from(leads)
+    .leftJoin(forms, eq(forms.id, leads.formId))
+    .leftJoin(marketingEvents, eq(marketingEvents.id, leads.eventId))
+    .where(eq(leads.id, leadId));
+  return rows[0];
 }
 
 /** Locks the lead row until the transaction ends: moves of one lead are serialised. */
@@ -241,12 +263,27 @@ export async function searchLeads(
   return rows.map(toCard);
 }
 
-export async function updateLeadFields(
-  tx: Tx,
-  leadId: string,
-  changes: Partial<Pick<LeadRow, "topic" | "contactId" | "accountId" | "campaign">>,
-  now: Date,
-): Promise<void> {
+/** Changes a lead's own columns with a version bump: every change is visible to `expectedVersion`. */
+export type LeadStateChanges = Partial<
+  Pick<
+    LeadRow,
+    | "topic"
+    | "contactId"
+    | "accountId"
+    | "campaign"
+    | "ownerId"
+    | "stageData"
+    | "status"
+    | "closedReason"
+    | "closedAt"
+    | "processId"
+    | "stageId"
+    | "rank"
+    | "stageEnteredAt"
+  >
+>;
+
+export async function updateLeadState(tx: Tx, leadId: string, changes: LeadStateChanges, now: Date): Promise<void> {
   await tx
     .update(leads)
     .set({ ...changes, version: sql`${leads.version} + 1`, updatedAt: now })

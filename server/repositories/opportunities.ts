@@ -1,5 +1,5 @@
-import { eq, inArray } from "drizzle-orm";
-import { contacts, opportunities, users } from "../../drizzle/schema.ts";
+import { eq } from "drizzle-orm";
+import { contacts, opportunities } from "../../drizzle/schema.ts";
 import type { Opportunity } from "../../shared/schemas/lifecycle.ts";
 import type { Executor, Tx } from "../db/client.ts";
 
@@ -34,14 +34,3 @@ export async function findContactAccountId(db: Executor, contactId: string): Pro
   return rows[0]?.accountId ?? null;
 }
 
-/**
- * Users by id, for owners and "user" stage fields. A user query that belongs in users.ts;
- * kept here because that file has another owner.
- */
-export async function findUsersByIds(
-  db: Executor,
-  ids: string[],
-): Promise<Array<{ id: string; name: string; active: boolean }>> {
-  if (ids.length === 0) return [];
-  return db.select({ id: users.id, name: users.name, active: users.active }).from(users).where(inArray(users.id, ids));
-}

@@ -153,20 +153,3 @@ export async function countLeadsInStagesExcept(db: Executor, stageIds: string[],
   return rows[0]?.n ?? 0;
 }
 
-/**
- * The lifecycle columns of a lead, written with a version bump. This is a lead query and
- * belongs with the others in leads.ts; it lives here until that file offers one.
- */
-export type LeadStateChanges = Partial<
-  Pick<
-    LeadRow,
-    "ownerId" | "stageData" | "status" | "closedReason" | "closedAt" | "processId" | "stageId" | "rank" | "stageEnteredAt"
-  >
->;
-
-export async function updateLeadState(tx: Tx, leadId: string, changes: LeadStateChanges, now: Date): Promise<void> {
-  await tx
-    .update(leads)
-    .set({ ...changes, version: sql`${leads.version} + 1`, updatedAt: now })
-    .where(eq(leads.id, leadId));
-}

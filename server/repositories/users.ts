@@ -1,4 +1,4 @@
-import { and, eq, gt, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, sql } from "drizzle-orm";
 import { sessions, users } from "../../drizzle/schema.ts";
 import type { Role } from "../../shared/schemas/common.ts";
 import type { Executor } from "../db/client.ts";
@@ -48,4 +48,13 @@ export async function findSessionUser(db: Executor, tokenHash: string, now: Date
 
 export async function deleteSession(db: Executor, tokenHash: string): Promise<void> {
   await db.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
+}
+
+/** Users by id, for owners and "user" stage fields. */
+export async function findUsersByIds(
+  db: Executor,
+  ids: string[],
+): Promise<Array<{ id: string; name: string; active: boolean }>> {
+  if (ids.length === 0) return [];
+  return db.select({ id: users.id, name: users.name, active: users.active }).from(users).where(inArray(users.id, ids));
 }

@@ -111,7 +111,7 @@ export class LeadClosingService {
         createdAt: now,
         updatedAt: now,
       });
-      await processesRepo.updateLeadState(tx, lead.id, { status: "converted", closedAt: now }, now);
+      await leadsRepo.updateLeadState(tx, lead.id, { status: "converted", closedAt: now }, now);
       await this.statusHistory(tx, actor, lead.id, "open", "converted", `opportunity "${name}"`, now);
       const card = await requireCard(tx, lead.id);
       await log.append(board.id, { type: "lead.removed", reason: "converted", actor: toEventActor(actor), lead: card });
@@ -123,7 +123,7 @@ export class LeadClosingService {
     requirePermission(actor, "lead.disqualify");
     return withBoardEvents(this.db, this.sink, now, async (tx, log) => {
       const { lead, board } = await lockLeadForChange(tx, leadId, input.expectedVersion);
-      await processesRepo.updateLeadState(
+      await leadsRepo.updateLeadState(
         tx,
         lead.id,
         { status: "disqualified", closedReason: input.reason, closedAt: now },
@@ -145,7 +145,7 @@ export class LeadClosingService {
       // Appends to the column are serialised by the board lock, as in lead creation.
       await boardsRepo.lockBoard(tx, board.id);
       const rank = rankBetween(await leadsRepo.lastRankInStage(tx, lead.stageId, lead.id), null);
-      await processesRepo.updateLeadState(
+      await leadsRepo.updateLeadState(
         tx,
         lead.id,
         { status: "open", closedReason: null, closedAt: null, rank, stageEnteredAt: now },

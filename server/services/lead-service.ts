@@ -41,11 +41,13 @@ export class LeadService {
 
   async detail(leadId: string): Promise<LeadDetail> {
     const card = await this.get(leadId);
-    const [scores, history] = await Promise.all([
+    const [scores, history, context] = await Promise.all([
       leadsRepo.listLeadScores(this.db, leadId),
       leadsRepo.listHistory(this.db, leadId),
+      leadsRepo.findLeadContext(this.db, leadId),
     ]);
-    return { ...card, scores, history };
+    if (!context) throw new DomainError("NOT_FOUND", "No such lead");
+    return { ...card, ...context, scores, history };
   }
 
   async create(actor: Actor, input: LeadInput, now: Date): Promise<LeadCard> {
@@ -120,6 +122,9 @@ export class LeadService {
     return withBoardEvents(this.db, this.sink, now, async (tx, log) => {
       const lead = await leadsRepo.lockLead(tx, input.leadId);
       if (!lead) throw new DomainError("NOT_FOUND", "No such lead");
+      if (lead.status !== "open") {
+        throw new DomainError("CONFLICT", `This lead is ${lead.status}; it is no longer on the board`, { status: lead.status });
+      }
       if (lead.version !== input.expectedVersion) {
         throw new DomainError("CONFLICT", "Someone changed this lead first; showing its current state", {
           expectedVersion: input.expectedVersion,

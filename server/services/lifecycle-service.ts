@@ -23,7 +23,7 @@ import {
 import type { Db } from "../db/client.ts";
 import * as boardsRepo from "../repositories/boards.ts";
 import * as leadsRepo from "../repositories/leads.ts";
-import { findUsersByIds } from "../repositories/opportunities.ts";
+import { findUsersByIds } from "../repositories/users.ts";
 import * as processesRepo from "../repositories/processes.ts";
 import { requirePermission, toEventActor, type Actor } from "./actor.ts";
 import { withBoardEvents, type CommittedEventSink } from "./event-log.ts";
@@ -93,7 +93,7 @@ export class LifecycleService {
       });
       const advance = input.value ? this.gateAdvance({ ...lead, [property]: true }, stages, current, input.flag) : null;
       if (!advance) {
-        await processesRepo.updateLeadState(tx, lead.id, {}, now);
+        await leadsRepo.updateLeadState(tx, lead.id, {}, now);
         const card = await requireCard(tx, lead.id);
         await log.append(board.id, { type: "lead.updated", actor: toEventActor(actor), lead: card });
         return card;
@@ -173,7 +173,7 @@ export class LifecycleService {
         ownerName = owner.name;
       }
       if (lead.ownerId === input.ownerId) return requireCard(tx, lead.id);
-      await processesRepo.updateLeadState(tx, lead.id, { ownerId: input.ownerId }, now);
+      await leadsRepo.updateLeadState(tx, lead.id, { ownerId: input.ownerId }, now);
       await leadsRepo.insertHistory(tx, {
         leadId: lead.id,
         kind: "assignment",
@@ -226,7 +226,7 @@ export class LifecycleService {
         if (value === null) delete next[key];
         else next[key] = value;
       }
-      await processesRepo.updateLeadState(tx, lead.id, { stageData: { ...lead.stageData, [stage.key]: next } }, now);
+      await leadsRepo.updateLeadState(tx, lead.id, { stageData: { ...lead.stageData, [stage.key]: next } }, now);
       for (const [key, value] of changed) {
         await leadsRepo.insertHistory(tx, {
           leadId: lead.id,
@@ -279,7 +279,7 @@ export class LifecycleService {
         throw new DomainError("ILLEGAL_TRANSITION", check.message, { stage: to.key, missing: check.missing });
       }
       const rank = rankBetween(await leadsRepo.lastRankInStage(tx, to.id, lead.id), null);
-      await processesRepo.updateLeadState(
+      await leadsRepo.updateLeadState(
         tx,
         lead.id,
         { processId: target.processId, stageId: to.id, rank, stageEnteredAt: now },

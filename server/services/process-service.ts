@@ -19,23 +19,25 @@ import { requireCard } from "./lead-closing-service.ts";
 
 type Details = Array<{ field: string; message: string }>;
 
-/** A stage entry as written: omitted settings of a kept stage keep their current value. */
-function stageValues(entry: StageInput, position: number, kept?: BoardStage): processesRepo.StageValues {
+/**
+ * A stage entry as written. An entry is the whole desired stage, as in creation: omitted
+ * settings take their defaults, so an editor that drops the last field sends no `fields`.
+ */
+function stageValues(entry: StageInput, position: number): processesRepo.StageValues {
   return {
     key: entry.key,
     name: entry.name,
     position,
-    entryRequirements: entry.entryRequirements ?? kept?.entryRequirements ?? [],
-    fields: entry.fields ?? kept?.fields ?? [],
-    gateFlag: entry.gateFlag !== undefined ? entry.gateFlag : (kept?.gateFlag ?? null),
-    salesReadyJump: entry.salesReadyJump ?? kept?.salesReadyJump ?? false,
+    entryRequirements: entry.entryRequirements ?? [],
+    fields: entry.fields ?? [],
+    gateFlag: entry.gateFlag ?? null,
+    salesReadyJump: entry.salesReadyJump ?? false,
   };
 }
 
 /** What an edit of the stage list does: checked against the current stages before anything is written. */
 interface StagePlan {
   entries: StageEditInput[];
-  kept: Map<string, BoardStage>;
   removed: BoardStage[];
 }
 
@@ -153,11 +155,7 @@ export class ProcessService {
       }
     }
     const keptIds = new Set(entries.flatMap((e) => (e.id ? [e.id] : [])));
-    return {
-      entries,
-      kept: new Map(current.filter((s) => keptIds.has(s.id)).map((s) => [s.id, s])),
-      removed: current.filter((s) => !keptIds.has(s.id)),
-    };
+    return { entries, removed: current.filter((s) => !keptIds.has(s.id)) };
   }
 
   /** Every mapping names a removed stage and a stage of the new list. */
@@ -209,11 +207,10 @@ export class ProcessService {
     const idByKey = new Map<string, string>();
     const fresh: processesRepo.StageValues[] = [];
     for (const [position, entry] of plan.entries.entries()) {
-      const kept = entry.id ? plan.kept.get(entry.id) : undefined;
-      const values = stageValues(entry, position, kept);
-      if (kept) {
-        await processesRepo.updateStage(tx, kept.id, values);
-        idByKey.set(entry.key, kept.id);
+      const values = stageValues(entry, position);
+      if (entry.id !== undefined) {
+        await processesRepo.updateStage(tx, entry.id, values);
+        idByKey.set(entry.key, entry.id);
       } else {
         fresh.push(values);
       }
@@ -240,7 +237,7 @@ export class ProcessService {
           await leadsRepo.updateLeadPlacement(tx, lead.id, { stageId: toId, rank, stageChanged: true, now });
           moved.push({ leadId: lead.id, from: stage.key, to: toKey });
         } else {
-          await processesRepo.updateLeadState(tx, lead.id, { stageId: toId }, now);
+          await leadsRepo.updateLeadState(tx, lead.id, { stageId: toId }, now);
         }
         await leadsRepo.insertHistory(tx, {
           leadId: lead.id,

@@ -104,7 +104,7 @@ export class RecordsService {
       if (patch.contactId && !(await contactsRepo.findContact(tx, patch.contactId))) throw notFound("contact", "contactId");
       if (patch.accountId && !(await contactsRepo.findAccount(tx, patch.accountId))) throw notFound("account", "accountId");
       const { expectedVersion: _, ...changes } = patch;
-      await leadsRepo.updateLeadFields(tx, leadId, changes, now);
+      await leadsRepo.updateLeadState(tx, leadId, changes, now);
       for (const field of ["contactId", "accountId"] as const) {
         if (changes[field] !== undefined && changes[field] !== lead[field]) {
           await leadsRepo.insertHistory(tx, {

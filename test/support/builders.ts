@@ -1,5 +1,7 @@
 import pino from "pino";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
+import { rankBetween } from "../../shared/domain/ranks.ts";
+import { lastRankInStage } from "../../server/repositories/leads.ts";
 import { leads, stages } from "../../drizzle/schema.ts";
 import type { LeadCard } from "../../shared/board.ts";
 import type { Role } from "../../shared/schemas/common.ts";
@@ -54,11 +56,13 @@ export async function makeLead(
   );
   if (!options.stage && !options.flags) return card;
   const target = options.stage
-    ? (await db.select().from(stages).where(eq(stages.key, options.stage)))[0]
+    ? (await db.select().from(stages).where(and(eq(stages.key, options.stage), eq(stages.processId, card.processId))))[0]
     : undefined;
+  if (options.stage && !target) throw new Error(`makeLead: no stage "${options.stage}" in the lead's process`);
+  const rank = target ? rankBetween(await lastRankInStage(db, target.id, card.id), null) : undefined;
   await db
     .update(leads)
-    .set({ ...(target ? { stageId: target.id } : {}), ...options.flags })
+    .set({ ...(target ? { stageId: target.id, rank } : {}), ...options.flags })
     .where(eq(leads.id, card.id));
   return service.get(card.id);
 }
