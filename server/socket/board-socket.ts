@@ -108,7 +108,7 @@ export function attachBoardSocket(io: BoardServer, deps: Deps): void {
       command(deps, "board:resync", boardResyncInput, async (input) => {
         // Same order as a join: in the room first, then read, so nothing falls in between.
         // Permission is checked again by the service; leave the room if it refuses.
-        const view = socket.data.views[input.boardId] ?? deps.boards.resolveView(actor(), undefined);
+        const view = deps.boards.resolveView(actor(), input.view ?? socket.data.views[input.boardId]);
         await enterView(socket, input.boardId, view);
         try {
           return await deps.boards.resync(actor(), input, deps.now(), view);

@@ -8,6 +8,8 @@ export type BoardJoinInput = z.infer<typeof boardJoinInput>;
 export const boardResyncInput = z.strictObject({
   boardId: id,
   sinceSeq: z.number().int().min(0),
+  /** The view the client shows; a new connection after a reconnect learns it from here. */
+  view: z.enum(boardViews).optional(),
 });
 export type BoardResyncInput = z.infer<typeof boardResyncInput>;
 

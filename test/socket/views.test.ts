@@ -119,5 +119,27 @@ describe.each(drivers)("board views on %s", (driver) => {
     const ack = await request<ResyncResult>(teles.socket, "board:resync", { boardId: teles.ack.data.boardId, sinceSeq: teles.ack.data.seq });
     if (!ack.ok || !("events" in ack.data)) throw new Error("expected events");
     expect(ack.data.events.map((e) => e.type)).toEqual(["lead.left_view", "lead.moved"]);
+    // A new connection (after a reconnect) names its view and gets the same filtered replay.
+    const fresh = connectSocket(server.url, cookies.telemarketer);
+    sockets.push(fresh);
+    await waitForConnect(fresh);
+    const again = await request<ResyncResult>(fresh, "board:resync", {
+      boardId: teles.ack.data.boardId,
+      sinceSeq: teles.ack.data.seq,
+      view: "teleprospecting_queue",
+    });
+    expect(again).toEqual(ack);
+    const refused = await request(connectSocketFor("salesperson"), "board:resync", {
+      boardId: teles.ack.data.boardId,
+      sinceSeq: 0,
+      view: "all",
+    });
+    expect(refused).toMatchObject({ ok: false, error: { code: "FORBIDDEN" } });
   });
+
+  function connectSocketFor(role: string): TestSocket {
+    const socket = connectSocket(server.url, cookies[role]);
+    sockets.push(socket);
+    return socket;
+  }
 });

@@ -4,7 +4,12 @@
  */
 import type { BoardEvent, BoardStage, LeadCard } from "../../../shared/board.ts";
 import { compareRanks, rankBetween } from "../../../shared/domain/ranks.ts";
-import { checkTransition, requirementLabels, type TransitionCheck } from "../../../shared/domain/stages.ts";
+import {
+  checkTransition,
+  requirementLabels,
+  type RequirementKey,
+  type TransitionCheck,
+} from "../../../shared/domain/stages.ts";
 import type { LeadMoveInput } from "../../../shared/schemas/board.ts";
 
 /** Column order: rank (bytewise), then id so equal ranks still order the same everywhere. */
@@ -122,7 +127,7 @@ export function shortReason(check: TransitionCheck): string {
 
 export type MovePlan =
   | { kind: "noop" }
-  | { kind: "refused"; reason: string }
+  | { kind: "refused"; reason: string; missing: RequirementKey[] }
   | { kind: "move"; optimistic: LeadCard; payload: LeadMoveInput };
 
 /**
@@ -145,7 +150,7 @@ export function planMove(
   if (neighbours.beforeId && neighbours.beforeId !== card.id) where.beforeId = neighbours.beforeId;
   if (isSamePlace(column, card, to.key, where)) return { kind: "noop" };
   const gate = gateFor(card, stages, to.key);
-  if (gate && !gate.allowed) return { kind: "refused", reason: gate.message };
+  if (gate && !gate.allowed) return { kind: "refused", reason: gate.message, missing: gate.missing };
   const optimistic: LeadCard = {
     ...card,
     stage: to.key,

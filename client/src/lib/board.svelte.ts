@@ -6,9 +6,12 @@ import { io, type Socket } from "socket.io-client";
 import { SvelteMap } from "svelte/reactivity";
 import type { BoardEvent, BoardSnapshot, BoardStage, LeadCard, ResyncResult } from "../../../shared/board.ts";
 import type { Ack } from "../../../shared/errors.ts";
+import type { BoardView } from "../../../shared/domain/views.ts";
 import type { ClientToServerEvents, ServerToClientEvents } from "../../../shared/events.ts";
+import type { BoardJoinInput } from "../../../shared/schemas/board.ts";
 import { applyEvent, conflictCard, groupByStage, planMove, seqDecision, sortStages, upsertCard } from "./board-logic.ts";
-import { Notices, type Toast } from "./notices.svelte.ts";
+import { Notices, type Toast, type ToastAction } from "./notices.svelte.ts";
+import { canFillIn, missingOf, OwnChangeLog } from "./own-changes.ts";
 
 export type ConnectionStatus = "connecting" | "online" | "reconnecting" | "offline";
 export type BoardSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -24,6 +27,14 @@ export interface BoardOptions {
   onUnauthenticated: () => void;
   /** A socket to use instead of connecting to the page's origin (tests). */
   socket?: BoardSocket;
+  /** Opens a lead so the user can supply what a refused move lacked (a parent or an owner). */
+  onFillIn?: (leadId: string) => void;
+}
+
+/** Which board and view to join; absent parts are the server's defaults. */
+export interface BoardTarget {
+  processId?: string;
+  view?: BoardView;
 }
 
 const moveTimeoutMs = 8_000;
@@ -39,10 +50,12 @@ const verbs: Record<BoardEvent["type"], string> = {
 };
 
 type Done<T> = (err: Error | null, res: Ack<T>) => void;
-const versionKey = (card: LeadCard) => `${card.id}:${card.version}`;
 
 export class BoardState {
   boardId = $state<string | null>(null);
+  processId = $state<string | null>(null);
+  /** The view the current snapshot is filtered by (null until the first snapshot). */
+  view = $state<BoardView | null>(null);
   processName = $state("");
   stages = $state.raw<BoardStage[]>([]);
   readonly cards = new SvelteMap<string, LeadCard>();
@@ -52,6 +65,8 @@ export class BoardState {
   lastUpdated = $state<Date | null>(null);
   readonly pending = new SvelteMap<string, PendingMove>();
   readonly notices = new Notices();
+  /** Lead id → seq of the last event about it: open drawers reload when theirs changes. */
+  readonly touched = new SvelteMap<string, number>();
   joinError = $state<string | null>(null);
   /** The server's clock, ticking twice a minute, for "time in stage". */
   now = $state(Date.now());
@@ -66,8 +81,13 @@ export class BoardState {
   /** Bumped by every sync and disconnect; an answer from an older generation is ignored. */
   #gen = 0;
   #stopped = false;
+  /** What the user picked (sent with every join); the pickers show it while it loads. */
+  target = $state.raw<BoardTarget>({});
+  /** The board and view to return to when a switch is refused. */
+  #fallback: BoardTarget | null = null;
   #clockOffset = 0;
-  readonly #ownResults = new Set<string>();
+  /** This user's own changes (moves here, drawer commands over HTTP): not flashed as news. */
+  readonly own = new OwnChangeLog();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #ticker: ReturnType<typeof setInterval> | undefined;
 
@@ -112,7 +132,7 @@ export class BoardState {
     const column = this.columns.get(toStageKey) ?? [];
     const where = { afterId, beforeId };
     const plan = planMove(card, this.stages, column, toStageKey, where, new Date(this.now).toISOString());
-    if (plan.kind === "refused") this.toast(plan.reason);
+    if (plan.kind === "refused") this.toast(plan.reason, "error", this.#fillInAction(leadId, plan.missing));
     if (plan.kind !== "move") return;
     this.cards.set(leadId, plan.optimistic);
     this.pending.set(leadId, { original: card, optimistic: plan.optimistic });
@@ -130,29 +150,49 @@ export class BoardState {
     }
     if (res.ok) {
       this.pending.delete(leadId);
-      this.#ownResults.add(versionKey(res.data));
+      this.own.add(res.data);
       upsertCard(this.cards, res.data);
+      this.touched.set(leadId, this.seq);
       return;
     }
     const current = res.error.code === "CONFLICT" ? conflictCard(res.error.details) : undefined;
-    this.#moveFailed(leadId, res.error.message, current);
+    const action =
+      res.error.code === "ILLEGAL_TRANSITION" ? this.#fillInAction(leadId, missingOf(res.error.details)) : undefined;
+    this.#moveFailed(leadId, res.error.message, current, action);
   }
 
-  toast(text: string, kind: Toast["kind"] = "error"): void {
-    this.notices.toast(text, kind);
+  /** Joins another process's board and/or another view; the current board stays until it loads. */
+  switchTo(target: BoardTarget): void {
+    const next: BoardTarget = { ...this.target, ...target };
+    if (next.processId === this.target.processId && next.view === this.target.view && this.boardId !== null) return;
+    this.#fallback = this.boardId === null ? null : { ...this.target };
+    this.target = next;
+    if (this.#socket.connected) void this.#join();
+  }
+
+  toast(text: string, kind: Toast["kind"] = "error", action?: ToastAction): void {
+    this.notices.toast(text, kind, action);
+  }
+
+  /** "Fill it in" for a refusal whose missing requirements are filled in on the lead. */
+  #fillInAction(leadId: string, missing: readonly string[]): ToastAction | undefined {
+    const open = this.#options.onFillIn;
+    if (!open || !canFillIn(missing)) return undefined;
+    return { label: "Fill it in", run: () => open(leadId) };
   }
 
   /** Undo an optimistic move, unless the server's state has replaced it meanwhile. */
-  #moveFailed(leadId: string, reason: string, serverCard?: LeadCard): void {
+  #moveFailed(leadId: string, reason: string, serverCard?: LeadCard, action?: ToastAction): void {
     const p = this.pending.get(leadId);
     this.pending.delete(leadId);
     if (p && this.cards.get(leadId) === p.optimistic) this.cards.set(leadId, p.original);
     if (serverCard) upsertCard(this.cards, serverCard);
-    this.toast(reason);
+    this.toast(reason, "error", action);
   }
 
   #onConnect(): void {
     this.status = "online";
+    // The resync names the view, so a new connection catches up without reloading the board.
     if (this.boardId === null) void this.#join();
     else void this.#resync();
   }
@@ -188,11 +228,13 @@ export class BoardState {
   }
 
   #receive(event: BoardEvent): void {
-    if (this.#stopped || (this.boardId !== null && event.boardId !== this.boardId)) return;
+    if (this.#stopped) return;
+    // While (re)joining, the board may be about to change: keep everything, filter after.
     if (this.#syncing || this.boardId === null) {
       this.#buffer.push(event);
       return;
     }
+    if (event.boardId !== this.boardId) return;
     const decision = seqDecision(this.seq, event.seq);
     if (decision === "stale") return;
     if (decision === "gap") {
@@ -210,6 +252,7 @@ export class BoardState {
         this.processName = event.processName;
       } else {
         applyEvent(this.cards, event);
+        this.touched.set(event.leadId, event.seq);
       }
       this.seq = event.seq;
       this.lastUpdated = new Date();
@@ -218,9 +261,10 @@ export class BoardState {
     const lead = event.lead;
     const own =
       event.actor.id === this.#options.userId &&
-      (this.pending.has(lead.id) || this.#ownResults.delete(versionKey(lead)));
+      (this.pending.has(lead.id) || this.own.claims(lead));
     applyEvent(this.cards, event);
     this.seq = event.seq;
+    this.touched.set(lead.id, event.seq);
     this.lastUpdated = new Date();
     if (!own) this.notices.highlight(lead.id, `${verbs[event.type]} ${event.actor.name}`);
   }
@@ -229,16 +273,28 @@ export class BoardState {
     const gen = this.#beginSync();
     let res: Ack<BoardSnapshot>;
     try {
-      res = await this.#ask<BoardSnapshot>((done) => this.#socket.timeout(syncTimeoutMs).emit("board:join", {}, done));
+      const payload: BoardJoinInput = { ...this.target };
+      res = await this.#ask<BoardSnapshot>((done) => this.#socket.timeout(syncTimeoutMs).emit("board:join", payload, done));
     } catch {
       return this.#syncFailed(gen);
     }
     if (gen !== this.#gen) return;
     if (!res.ok) {
+      const fallback = this.#fallback;
+      if (fallback && this.boardId !== null) {
+        // A refused switch (another process, a view this role may not see): stay where we were.
+        this.#fallback = null;
+        this.target = fallback;
+        this.toast(res.error.message);
+        this.#syncing = false;
+        this.#buffer = [];
+        return this.#resync();
+      }
       this.joinError = res.error.message;
       return this.#syncFailed(gen);
     }
     this.joinError = null;
+    this.#fallback = null;
     this.#loadSnapshot(res.data);
     this.#endSync();
   }
@@ -254,7 +310,9 @@ export class BoardState {
     let res: Ack<ResyncResult>;
     try {
       res = await this.#ask<ResyncResult>((done) =>
-        this.#socket.timeout(syncTimeoutMs).emit("board:resync", { boardId, sinceSeq: this.seq }, done),
+        this.#socket
+          .timeout(syncTimeoutMs)
+          .emit("board:resync", { boardId, sinceSeq: this.seq, ...(this.view ? { view: this.view } : {}) }, done),
       );
     } catch {
       return this.#syncFailed(gen);
@@ -299,13 +357,15 @@ export class BoardState {
 
   #loadSnapshot(snapshot: BoardSnapshot): void {
     this.boardId = snapshot.boardId;
+    this.processId = snapshot.processId;
+    this.view = snapshot.view ?? null;
     this.processName = snapshot.processName;
     this.stages = sortStages(snapshot.stages);
     this.cards.clear();
     for (const card of snapshot.leads) this.cards.set(card.id, card);
     this.seq = snapshot.seq;
     this.lastUpdated = new Date();
-    this.#ownResults.clear();
+    this.own.clear();
     const serverTime = Date.parse(snapshot.serverTime);
     if (!Number.isNaN(serverTime)) this.#clockOffset = serverTime - Date.now();
     this.now = Date.now() + this.#clockOffset;

@@ -4,10 +4,16 @@
  */
 import { SvelteMap } from "svelte/reactivity";
 
+export interface ToastAction {
+  label: string;
+  run: () => void;
+}
+
 export interface Toast {
   id: number;
   kind: "error" | "info";
   text: string;
+  action?: ToastAction;
 }
 
 export interface Highlight {
@@ -28,11 +34,12 @@ export class Notices {
     private readonly highlightMs = 2_500,
   ) {}
 
-  toast(text: string, kind: Toast["kind"] = "error"): void {
+  toast(text: string, kind: Toast["kind"] = "error", action?: ToastAction): void {
     const id = ++this.#counter;
     // At most four at a time: the newest matter.
-    this.toasts = [...this.toasts, { id, kind, text }].slice(-4);
-    this.#later(() => this.dismiss(id), this.toastMs);
+    this.toasts = [...this.toasts, action ? { id, kind, text, action } : { id, kind, text }].slice(-4);
+    // One with a button stays longer, so there is time to press it.
+    this.#later(() => this.dismiss(id), action ? this.toastMs * 2 : this.toastMs);
   }
 
   dismiss(id: number): void {

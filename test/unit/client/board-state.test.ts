@@ -74,7 +74,7 @@ describe("sync", () => {
     expect(board.cards.get("a")!.stage).toBe("inquiry");
     sock.fire("board:event", ev(4, card("a", "sales", "a0", { version: 4 })));
     const rs = sock.last("board:resync");
-    expect(rs.payload).toEqual({ boardId: "b", sinceSeq: 1 });
+    expect(rs.payload).toEqual({ boardId: "b", sinceSeq: 1, view: "all" });
     sock.fire("board:event", ev(5, card("x", "inquiry", "a5")));
     expect(board.seq).toBe(1);
     rs.cb(null, { ok: true, data: { events: [ev(2, card("a", "amq", "a0", { version: 2 })), ev(3, card("y", "inquiry", "a3"))] } });
@@ -93,7 +93,7 @@ describe("sync", () => {
     expect(board.cards.size).toBe(1);
     sock.up();
     expect(sock.count("board:join")).toBe(1);
-    expect(sock.last("board:resync").payload).toEqual({ boardId: "b", sinceSeq: 3 });
+    expect(sock.last("board:resync").payload).toEqual({ boardId: "b", sinceSeq: 3, view: "all" });
     // An event broadcast while the resync is in flight waits for it, then applies in order.
     sock.fire("board:event", ev(5, card("b", "amq", "a1", { version: 2 })));
     sock.last("board:resync").cb(null, { ok: true, data: { events: [ev(4, card("b", "inquiry", "a1"))] } });
