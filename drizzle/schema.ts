@@ -313,6 +313,8 @@ export const leads = pgTable(
   },
   (t) => [
     index("leads_board_idx").on(t.processId, t.stageId, t.rank),
+    // A column's first and last ranks (appending, neighbours) read this index.
+    index("leads_stage_rank_idx").on(t.stageId, t.rank),
     index("leads_contact_idx").on(t.contactId),
     index("leads_account_idx").on(t.accountId),
   ],

@@ -4,10 +4,13 @@ import path from "node:path";
 import express from "express";
 import type { Logger } from "pino";
 import { Server } from "socket.io";
+import { userRoom } from "../shared/events.ts";
 import type { Database } from "./db/client.ts";
 import { authRoutes, sessionMiddleware } from "./http/auth-routes.ts";
 import { errorHandler, sendError } from "./http/errors.ts";
 import { leadRoutes } from "./http/lead-routes.ts";
+import { importRoutes } from "./http/import-routes.ts";
+import { ImportService, toImportView } from "./services/import-service.ts";
 import { marketingRoutes } from "./http/marketing-routes.ts";
 import { publicIntakeRoutes } from "./http/public-intake-routes.ts";
 import { recordRoutes } from "./http/record-routes.ts";
@@ -58,6 +61,7 @@ export interface App {
     lifecycle: LifecycleService;
     processes: ProcessService;
     segments: SegmentService;
+    imports: ImportService;
   };
   fanout: BoardFanout;
   listen(port: number, host: string): Promise<{ port: number; url: string }>;
@@ -72,6 +76,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const metrics = createMetrics();
   const app = express();
   const http = createServer(app);
+  // CSV uploads are read at the import's pace and may take longer than Node's 5-minute default.
+  http.requestTimeout = 0;
   const io: BoardServer = new Server(http, { serveClient: false });
 
   const views = new ViewFanout(io, database.db, (err) => logger.error({ err }, "could not deliver a board event"));
@@ -97,6 +103,12 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const lifecycle = new LifecycleService(database.db, fanout);
   const processes = new ProcessService(database.db, fanout);
   const segments = new SegmentService(database.db);
+  const imports = new ImportService(database.db, fanout, intake, leads, {
+    logger,
+    onProgress: (row) => {
+      if (row.createdBy) io.to(userRoom(row.createdBy)).emit("import:progress", toImportView(row));
+    },
+  });
 
   let inFlight = 0;
   let closing = false;
@@ -132,6 +144,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use("/api", sessionMiddleware(auth, now));
   app.use("/api", authRoutes(auth, now));
   app.use("/api", leadRoutes(leads, now));
+  app.use("/api", importRoutes(imports, now));
   app.use("/api", recordRoutes(records, now));
   app.use("/api", lifecycleRoutes(lifecycle, now));
   app.use("/api", processRoutes(processes, now));
@@ -175,7 +188,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   return {
     http,
     io,
-    services: { auth, boards, leads, intake, forms, events, linkedin, records, strategies, lifecycle, processes, segments },
+    services: { auth, boards, leads, intake, forms, events, linkedin, records, strategies, lifecycle, processes, segments, imports },
     fanout,
     listen(port, host) {
       return new Promise((resolve, reject) => {
@@ -190,6 +203,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     async close() {
       if (closing) return;
       closing = true;
+      // Running imports stop after their current batch (and are marked failed), so uploads end.
+      await imports.stop();
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
       // Socket.IO's close disconnects every client; in-flight handlers still finish their transaction.

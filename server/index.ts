@@ -7,6 +7,7 @@ import { createApp } from "./app.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { migrateEmbedded, migrateServer, openPglite, openPostgres, type Database } from "./db/client.ts";
 import { demoPassword, demoUsers, isDatabaseEmpty, seedDemo } from "./services/demo-seed.ts";
+import { failInterruptedImports } from "./services/import-service.ts";
 import { DemoSimulator } from "./services/simulator.ts";
 
 let config: Config;
@@ -44,6 +45,9 @@ async function main(): Promise<void> {
     process.stderr.write(`Cannot open ${where}: ${(err as Error).message}\n`);
     process.exit(1);
   }
+
+  const interrupted = await failInterruptedImports(database.db);
+  if (interrupted > 0) logger.warn({ interrupted }, "marked imports interrupted by the last stop as failed");
 
   const clientDir = fileURLToPath(new URL("../dist/client", import.meta.url));
   const app = await createApp({

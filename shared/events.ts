@@ -4,6 +4,7 @@
  */
 import type { Ack } from "./errors.ts";
 import type { BoardEvent, BoardSnapshot, LeadCard, ResyncResult } from "./board.ts";
+import type { ImportView } from "./schemas/imports.ts";
 import type { BoardJoinInput, BoardResyncInput, LeadMoveInput } from "./schemas/board.ts";
 
 export interface ClientToServerEvents {
@@ -14,6 +15,10 @@ export interface ClientToServerEvents {
 
 export interface ServerToClientEvents {
   "board:event": (event: BoardEvent) => void;
+  /** Progress of an import, to the user who started it, after each committed batch. */
+  "import:progress": (progress: ImportView) => void;
 }
 
 export const boardRoom = (boardId: string) => `board:${boardId}`;
+/** Every socket of one user, for messages meant for that person only. */
+export const userRoom = (userId: string) => `user:${userId}`;

@@ -358,6 +358,7 @@ CREATE INDEX "interactions_contact_idx" ON "interactions" USING btree ("contact_
 CREATE INDEX "lead_history_lead_idx" ON "lead_history" USING btree ("lead_id","seq");--> statement-breakpoint
 CREATE INDEX "lead_scores_expiry_idx" ON "lead_scores" USING btree ("next_expiry_at");--> statement-breakpoint
 CREATE INDEX "leads_board_idx" ON "leads" USING btree ("process_id","stage_id","rank");--> statement-breakpoint
+CREATE INDEX "leads_stage_rank_idx" ON "leads" USING btree ("stage_id","rank");--> statement-breakpoint
 CREATE INDEX "leads_contact_idx" ON "leads" USING btree ("contact_id");--> statement-breakpoint
 CREATE INDEX "leads_account_idx" ON "leads" USING btree ("account_id");--> statement-breakpoint
 CREATE INDEX "match_keys_record_idx" ON "match_keys" USING btree ("record_id");--> statement-breakpoint

@@ -3,7 +3,7 @@ import type { Server, Socket } from "socket.io";
 import type { z } from "zod";
 import type { Ack } from "../../shared/errors.ts";
 import type { BoardView } from "../../shared/domain/views.ts";
-import type { ClientToServerEvents, ServerToClientEvents } from "../../shared/events.ts";
+import { userRoom, type ClientToServerEvents, type ServerToClientEvents } from "../../shared/events.ts";
 import { boardJoinInput, boardResyncInput, leadMoveInput } from "../../shared/schemas/board.ts";
 import type { Actor } from "../services/actor.ts";
 import { userActor, sessionCookieName, type AuthService } from "../services/auth-service.ts";
@@ -91,6 +91,7 @@ export function attachBoardSocket(io: BoardServer, deps: Deps): void {
 
   io.on("connection", (socket: BoardSocket) => {
     const actor = () => socket.data.actor;
+    if (socket.data.actor.id) void socket.join(userRoom(socket.data.actor.id));
 
     socket.on(
       "board:join",

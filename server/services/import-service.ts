@@ -1,0 +1,404 @@
+import { randomUUID } from "node:crypto";
+import { pipeline, type Readable } from "node:stream";
+import type { Logger } from "pino";
+import { mapColumns, type ImportField, type ImportKind } from "../../shared/domain/csv-columns.ts";
+import { matchKey, type MatchValues } from "../../shared/domain/matching.ts";
+import { DomainError } from "../../shared/errors.ts";
+import type { ImportRowValues, ImportView } from "../../shared/schemas/imports.ts";
+import type { Db, Tx } from "../db/client.ts";
+import * as importsRepo from "../repositories/imports.ts";
+import type { ImportRow } from "../repositories/imports.ts";
+import * as leadsRepo from "../repositories/leads.ts";
+import * as matching from "../repositories/matching.ts";
+import { requirePermission, type Actor } from "./actor.ts";
+import { withBoardEvents, type CommittedEventSink, type EventLog } from "./event-log.ts";
+import { ByteLimit, CsvFramerStream, decodeRecords, type FramedRecord } from "./import-csv.ts";
+import { listedErrorsCap, storedErrors, toImportView } from "./import-report.ts";
+import { isTransient, rowErrorMessage, rowValues } from "./import-rows.ts";
+import { keysFor, type IntakeChannel, type IntakeService, type IntakeStrategies } from "./intake-service.ts";
+import type { LeadService } from "./lead-service.ts";
+
+export interface ImportServiceOptions {
+  logger?: Logger;
+  /** Called after each committed batch and when an import ends (wire it to the user's socket). */
+  onProgress?: (row: ImportRow) => void;
+  batchSize?: number;
+  maxBytes?: number;
+  maxRows?: number;
+  maxRowChars?: number;
+}
+
+export interface ImportRequest {
+  kind: ImportKind;
+  map?: Record<string, string> | undefined;
+  fileName?: string | undefined;
+  contactStrategyId?: string | undefined;
+  leadStrategyId?: string | undefined;
+  campaign?: string | undefined;
+}
+
+export interface ImportHooks {
+  /**
+   * The import will read no more of its input (it passed the size limit): close the
+   * connection. By default the input stream is destroyed.
+   */
+  cutOff?: () => void;
+}
+
+export const importLimits = { batchSize: 500, maxBytes: 50 * 1024 * 1024, maxRows: 200_000, maxRowChars: 64 * 1024 };
+export { failInterruptedImports, toImportView } from "./import-report.ts";
+
+const defaultTopic = "Imported lead";
+const batchAttempts = 3;
+const yieldEvery = 10;
+
+class Stopped extends Error {}
+
+interface Job {
+  id: string;
+  kind: ImportKind;
+  actor: Actor;
+  strategies: IntakeStrategies;
+  channel: IntakeChannel;
+  columns: Array<ImportField | null>;
+  delimiter: string;
+  records: AsyncIterator<FramedRecord>;
+  input: Readable;
+  cutOff: () => void;
+  framer: CsvFramerStream;
+  clock: () => Date;
+  /** Rows read from the file so far. */
+  seen: number;
+  committed: { processed: number; created: number; updated: number };
+  errors: Array<{ row: number; error: string }>;
+  errorsNotListed: number;
+  stopReason?: string;
+  done?: Promise<void>;
+}
+
+/**
+ * CSV imports of contacts or leads. The file streams through (never held whole), rows go
+ * through intake like every other channel, a batch is one transaction with its progress,
+ * and a bad row is rolled back to its own savepoint without taking the batch with it.
+ */
+export class ImportService {
+  private readonly jobs = new Map<string, Job>();
+  private readonly limits: typeof importLimits;
+
+  constructor(
+    private readonly db: Db,
+    private readonly sink: CommittedEventSink,
+    private readonly intake: IntakeService,
+    private readonly leads: LeadService,
+    private readonly options: ImportServiceOptions = {},
+  ) {
+    this.limits = { ...importLimits };
+    for (const key of Object.keys(importLimits) as Array<keyof typeof importLimits>) {
+      if (options[key]) this.limits[key] = options[key];
+    }
+  }
+
+  get maxBytes(): number {
+    return this.limits.maxBytes;
+  }
+
+  authorize(actor: Actor): void {
+    requirePermission(actor, "import.run");
+  }
+
+  /**
+   * Reads the header, checks it, records the import and returns its id; the rows keep
+   * streaming in the background. A bad header throws and writes nothing; `input` is then
+   * left unread for the caller to drain or close.
+   */
+  async start(
+    actor: Actor,
+    input: Readable,
+    request: ImportRequest,
+    clock: () => Date,
+    hooks: ImportHooks = {},
+  ): Promise<{ importId: string }> {
+    this.authorize(actor);
+    const strategies = await this.intake.strategies({
+      contactStrategyId: request.contactStrategyId ?? null,
+      leadStrategyId: request.leadStrategyId ?? null,
+    });
+    const limiter = new ByteLimit(this.limits.maxBytes);
+    const framer = new CsvFramerStream(this.limits.maxRowChars);
+    // Not pipeline(input, ...): that would destroy the request on a bad header, and with it the 400 answer.
+    input.pipe(limiter);
+    // However the input breaks (a reset, a hang-up, a close before its end), the upload was interrupted.
+    const interrupted = (err?: Error) =>
+      limiter.destroy(err instanceof DomainError ? err : new DomainError("INVALID_INPUT", "The upload was interrupted"));
+    input.once("error", interrupted);
+    input.once("close", () => {
+      if (!input.readableEnded) interrupted();
+    });
+    const cutOff = hooks.cutOff ?? (() => input.destroy());
+    pipeline(limiter, framer, (err) => {
+      // Past the size limit the client is still sending: cut it off.
+      if (err instanceof DomainError && err.code === "PAYLOAD_TOO_LARGE") cutOff();
+    });
+    const records = framer[Symbol.asyncIterator]() as AsyncIterator<FramedRecord>;
+    const abandon = () => {
+      input.unpipe(limiter);
+      framer.destroy();
+    };
+
+    let header: FramedRecord;
+    try {
+      const first = await records.next();
+      if (first.done) throw new DomainError("INVALID_INPUT", "The file is empty: it needs a header row naming the columns");
+      header = first.value;
+    } catch (err) {
+      abandon();
+      throw err;
+    }
+    const [decoded] = "error" in header ? [header] : decodeRecords([header], framer.framer.delimiter);
+    if (!decoded || "error" in decoded) {
+      abandon();
+      throw new DomainError("INVALID_INPUT", `The header row is not valid CSV: ${decoded?.error ?? "it is empty"}`);
+    }
+    const { columns, mapping, problems } = mapColumns(decoded.fields, request.kind, request.map);
+    if (problems.length > 0) {
+      abandon();
+      throw new DomainError("INVALID_INPUT", "The header row cannot be imported", problems);
+    }
+
+    const row = await importsRepo.insertImport(this.db, {
+      kind: request.kind,
+      fileName: request.fileName ?? null,
+      mapping,
+      contactStrategyId: strategies.contact.id,
+      leadStrategyId: request.kind === "leads" ? strategies.lead.id : null,
+      createdBy: actor.id,
+      createdAt: clock(),
+    });
+    const job: Job = {
+      id: row.id,
+      kind: request.kind,
+      actor,
+      strategies,
+      channel: { source: "import", defaultTopic, campaign: request.campaign ?? null },
+      columns,
+      delimiter: framer.framer.delimiter,
+      records,
+      input,
+      cutOff,
+      framer,
+      clock,
+      seen: 0,
+      committed: { processed: 0, created: 0, updated: 0 },
+      errors: [],
+      errorsNotListed: 0,
+    };
+    this.jobs.set(job.id, job);
+    job.done = this.run(job).finally(() => this.jobs.delete(job.id));
+    return { importId: job.id };
+  }
+
+  async get(actor: Actor, importId: string): Promise<ImportView> {
+    this.authorize(actor);
+    const row = await importsRepo.findImport(this.db, importId);
+    if (!row) throw new DomainError("NOT_FOUND", "No such import");
+    return toImportView(row);
+  }
+
+  /** Resolves once the import has ended (at once if it is not running in this process). */
+  async settled(importId: string): Promise<void> {
+    await this.jobs.get(importId)?.done;
+  }
+
+  /**
+   * For a clean shutdown, before the database closes: every running import stops after
+   * its current batch and is marked failed, as a killed server's would be at next start.
+   */
+  async stop(): Promise<void> {
+    const running = [...this.jobs.values()];
+    for (const job of running) {
+      job.stopReason = "the server stopped during the import";
+      job.input.unpipe();
+      job.input.destroy();
+      job.framer.destroy(new Stopped());
+    }
+    await Promise.all(running.map((job) => job.done));
+  }
+
+  private async run(job: Job): Promise<void> {
+    let batch: FramedRecord[] = [];
+    try {
+      for (;;) {
+        let next: IteratorResult<FramedRecord>;
+        try {
+          next = await job.records.next();
+        } catch (err) {
+          // The input failed (size limit, hang-up): the whole rows read before it still count.
+          if (!(err instanceof Stopped)) await this.writeBatch(job, batch, false);
+          batch = [];
+          throw err;
+        }
+        if (next.done) break;
+        if (job.seen >= this.limits.maxRows) {
+          await this.writeBatch(job, batch, false);
+          batch = [];
+          throw new DomainError("PAYLOAD_TOO_LARGE", `The file has more than ${this.limits.maxRows} rows`);
+        }
+        job.seen++;
+        batch.push(next.value);
+        if (batch.length >= this.limits.batchSize) {
+          await this.writeBatch(job, batch, false);
+          batch = [];
+        }
+      }
+      await this.writeBatch(job, batch, true);
+    } catch (err) {
+      await this.fail(job, err);
+    }
+  }
+
+  /**
+   * Stops parsing. Whatever the client still sends is read and dropped (up to the size
+   * limit), so its upload ends normally instead of hanging on a paused request.
+   */
+  private discard(job: Job): void {
+    void job.records.return?.();
+    const { input } = job;
+    input.unpipe();
+    if (input.readableEnded || input.destroyed) return;
+    let bytes = 0;
+    input.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > this.limits.maxBytes) job.cutOff();
+    });
+    input.resume();
+  }
+
+  private async fail(job: Job, err: unknown): Promise<void> {
+    this.discard(job);
+    if (err instanceof Stopped && !job.stopReason) return; // another node marked it failed
+    const n = job.committed.processed;
+    let failure: string;
+    if (job.stopReason) failure = `${job.stopReason}; ${n} rows were imported`;
+    else if (err instanceof DomainError) failure = `${err.message}; ${n} rows were imported`;
+    else {
+      this.options.logger?.error({ err, importId: job.id }, "import failed");
+      failure = `the import stopped on an unexpected error; ${n} rows were imported`;
+    }
+    try {
+      const row = await importsRepo.markImportFailed(this.db, job.id, failure, job.clock(), {
+        total: job.seen,
+        errors: storedErrors(job),
+      });
+      if (row) this.options.onProgress?.(row);
+    } catch (markErr) {
+      // The row stays "running" until the next start marks it failed.
+      this.options.logger?.error({ err: markErr, importId: job.id }, "could not mark the import failed");
+    }
+  }
+
+  /** One transaction: the batch's rows (a savepoint each) and the import's progress. */
+  private async writeBatch(job: Job, batch: FramedRecord[], final: boolean): Promise<void> {
+    if (batch.length === 0 && !final) return;
+    const framed = batch.filter((r): r is { row: number; text: string } => "text" in r);
+    const outcomes = [
+      ...batch.filter((r): r is { row: number; error: string } => "error" in r),
+      ...decodeRecords(framed, job.delimiter).map((record) => rowValues(record, job.columns, job.kind)),
+    ];
+    for (let attempt = 1; ; attempt++) {
+      const now = job.clock();
+      try {
+        const { row, created, updated, pending } = await withBoardEvents(this.db, this.sink, now, async (tx, log) => {
+          let created = 0;
+          let updated = 0;
+          let written = 0;
+          const errors: Array<{ row: number; error: string }> = [];
+          for (const outcome of outcomes) {
+            if ("error" in outcome) errors.push(outcome);
+            if (!("values" in outcome)) continue;
+            // PGlite runs queries on this thread and settles them as microtasks: without a
+            // turn of the event loop now and then, a batch would starve every other request.
+            if (++written % yieldEvery === 0) await new Promise((resolve) => setImmediate(resolve));
+            const mark = log.appended.length;
+            try {
+              const result = await tx.transaction((sp) => this.writeRow(sp, log, job, outcome.values, now));
+              if (result === "created") created++;
+              else updated++;
+            } catch (err) {
+              // The savepoint rolled the row back; its events must not be announced either.
+              log.appended.splice(mark);
+              const message = rowErrorMessage(err);
+              if (message === undefined) throw err;
+              errors.push({ row: outcome.row, error: message });
+            }
+          }
+          errors.sort((a, b) => a.row - b.row);
+          const listed = Math.max(0, Math.min(errors.length, listedErrorsCap - job.errors.length));
+          const pending = {
+            errors: [...job.errors, ...errors.slice(0, listed)],
+            errorsNotListed: job.errorsNotListed + errors.length - listed,
+          };
+          const row = await importsRepo.recordProgress(tx, job.id, {
+            total: job.seen,
+            processed: job.committed.processed + batch.length,
+            created: job.committed.created + created,
+            updated: job.committed.updated + updated,
+            ...(errors.length > 0 ? { errors: storedErrors(pending) } : {}),
+            ...(final ? { done: { at: now } } : {}),
+          });
+          // Marked failed meanwhile (a restarting node): roll the batch back and stop.
+          if (!row) throw new Stopped();
+          return { row, created, updated, pending };
+        });
+        job.committed = {
+          processed: job.committed.processed + batch.length,
+          created: job.committed.created + created,
+          updated: job.committed.updated + updated,
+        };
+        job.errors = pending.errors;
+        job.errorsNotListed = pending.errorsNotListed;
+        this.options.onProgress?.(row);
+        return;
+      } catch (err) {
+        if (attempt < batchAttempts && isTransient(err)) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async writeRow(tx: Tx, log: EventLog, job: Job, values: ImportRowValues, now: Date): Promise<"created" | "updated"> {
+    if (job.kind === "contacts") {
+      const contact = await this.intake.upsertContact(tx, job.strategies, values, "import", now);
+      return contact.created ? "created" : "updated";
+    }
+    if (!values.email && !values.firstName && !values.lastName) return this.accountLead(tx, log, job, values, now);
+    const result = await this.intake.ingestInTransaction(tx, log, job.actor, job.channel, values, job.strategies, now);
+    return result.created.lead ? "created" : "updated";
+  }
+
+  /**
+   * A row naming only a company: a lead on the account, with no contact. It is matched
+   * like other leads, through the lead strategy's key, when that key can be computed from
+   * a company, a topic and a campaign (e.g. "company + topic"); else each row is a new lead.
+   */
+  private async accountLead(tx: Tx, log: EventLog, job: Job, values: ImportRowValues, now: Date): Promise<"created" | "updated"> {
+    const accountId = await this.intake.findOrCreateAccount(tx, values.company!, values.country ?? null, now);
+    const topic = values.topic ?? defaultTopic;
+    const campaign = values.campaign ?? job.channel.campaign ?? null;
+    const keyValues: MatchValues = { company: values.company, topic, campaign };
+    const strategy = job.strategies.lead;
+    const key = matchKey(strategy.fields, keyValues);
+    const id = randomUUID();
+    if (key) {
+      const owner = await matching.claimKey(tx, strategy.id, key, id);
+      if (owner !== id) {
+        const existing = await leadsRepo.lockLead(tx, owner);
+        if (existing && existing.status === "open") return "updated";
+        // A converted or disqualified lead does not absorb new interest: a new lead takes its key.
+        await matching.repointKey(tx, strategy.id, key, id);
+      }
+    }
+    await this.leads.createInTransaction(tx, log, job.actor, { topic, accountId, contactId: null, campaign }, { id, source: "import" }, now);
+    await matching.registerKeys(tx, keysFor(job.strategies.allLead, keyValues, id));
+    return "created";
+  }
+}

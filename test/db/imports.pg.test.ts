@@ -1,0 +1,306 @@
+import { PassThrough, Readable } from "node:stream";
+import { count, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { accounts, contacts, imports, leads } from "../../drizzle/schema.ts";
+import type { BoardEvent } from "../../shared/board.ts";
+import type { Db } from "../../server/db/client.ts";
+import { findImport, type ImportRow } from "../../server/repositories/imports.ts";
+import { insertStrategy } from "../../server/repositories/matching.ts";
+import type { Actor } from "../../server/services/actor.ts";
+import { AuthService } from "../../server/services/auth-service.ts";
+import { failInterruptedImports, ImportService, toImportView, type ImportRequest, type ImportServiceOptions } from "../../server/services/import-service.ts";
+import { IntakeService } from "../../server/services/intake-service.ts";
+import { LeadService } from "../../server/services/lead-service.ts";
+import { DomainError } from "../../shared/errors.ts";
+import { makeUser } from "../support/builders.ts";
+import { drivers, openTestDatabase, type TestDatabase } from "../support/databases.ts";
+import { until } from "../support/server.ts";
+
+let serial = 0;
+const tag = () => `t${Date.now().toString(36)}${++serial}`;
+
+describe.each(drivers)("CSV imports on %s", (driver) => {
+  let t: TestDatabase;
+  let db: Db;
+  let admin: Actor;
+  let leadService: LeadService;
+  let intake: IntakeService;
+  const announced: BoardEvent[] = [];
+  const sink = { committed: (events: BoardEvent[]) => announced.push(...events) };
+
+  beforeAll(async () => {
+    t = await openTestDatabase(driver);
+    db = t.database.db;
+    admin = (await makeUser(new AuthService(db), "marketer")).actor;
+    leadService = new LeadService(db, sink);
+    intake = new IntakeService(db, sink, leadService);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const service = (options: ImportServiceOptions = {}, intakeService = intake) =>
+    new ImportService(db, sink, intakeService, leadService, options);
+
+  /** Runs an import of `csv` to its end and returns the stored import. */
+  async function importCsv(csv: string, request: ImportRequest, imports = service()): Promise<ImportRow> {
+    const { importId } = await imports.start(admin, Readable.from([Buffer.from(csv)]), request, () => new Date());
+    await imports.settled(importId);
+    return (await findImport(db, importId))!;
+  }
+  /** A contact intake knows (its match keys registered), as if it came in through a form. */
+  async function knownContact(values: { email: string; firstName?: string }) {
+    const strategies = await intake.strategies();
+    const { row } = await db.transaction((tx) => intake.upsertContact(tx, strategies, values, "form", new Date()));
+    return row!;
+  }
+  const countOf = async (table: typeof contacts | typeof leads | typeof accounts) => (await db.select({ n: count() }).from(table))[0]!.n;
+
+  it("imports contacts, then matches every row of the same file to them", async () => {
+    const t1 = tag();
+    const existing = await knownContact({ email: `known.${t1}@x.example`, firstName: "Kim" });
+    const csv = [
+      "First Name,Last Name,E-mail Address,Company Name,Job Title,Business Phone,Country/Region",
+      `Ann,Lee,ann.${t1}@x.example,Acme ${t1},CTO,+33 1 02 03 04 05,France`,
+      `Bob,Ray,bob.${t1}@x.example,Acme ${t1},,,`,
+      `,Stone,known.${t1}@x.example,,,,`,
+    ].join("\r\n");
+    const before = await countOf(contacts);
+    const first = await importCsv(csv, { kind: "contacts", fileName: "people.csv" });
+    expect(first).toMatchObject({ status: "done", kind: "contacts", fileName: "people.csv", total: 3, processed: 3, created: 2, updated: 1, errors: [] });
+    expect(first.mapping).toMatchObject({ "E-mail Address": "email", "Company Name": "company", "Country/Region": "country" });
+    expect(first.finishedAt).toBeInstanceOf(Date);
+    expect(await countOf(contacts)).toBe(before + 2);
+    const merged = (await db.select().from(contacts).where(eq(contacts.id, existing.id)))[0]!;
+    expect(merged).toMatchObject({ firstName: "Kim", lastName: "Stone" });
+    const ann = (await db.select().from(contacts).where(eq(contacts.email, `ann.${t1}@x.example`)))[0]!;
+    expect(ann).toMatchObject({ firstName: "Ann", jobTitle: "CTO", phone: "+33 1 02 03 04 05", country: "France", source: "import" });
+    const account = (await db.select().from(accounts).where(eq(accounts.id, ann.accountId!)))[0]!;
+    expect(account.name).toBe(`Acme ${t1}`);
+
+    const second = await importCsv(csv, { kind: "contacts" });
+    expect(second).toMatchObject({ status: "done", processed: 3, created: 0, updated: 3 });
+    expect(await countOf(contacts)).toBe(before + 2);
+  });
+
+  it("imports leads onto existing contacts; with an email+topic strategy a re-run creates nothing", async () => {
+    const t2 = tag();
+    const strategy = await insertStrategy(db, { name: `Lead by email and topic ${t2}`, entity: "lead", fields: ["email", "topic"] });
+    const known = await knownContact({ email: `lead.${t2}@x.example` });
+    const csv = ["Email,First Name,Topic,Campaign", `lead.${t2}@x.example,Lou,Pricing,Spring`, `new.${t2}@x.example,Nat,,`].join("\n");
+    const contactsBefore = await countOf(contacts);
+    const leadsBefore = await countOf(leads);
+    announced.length = 0;
+    const first = await importCsv(csv, { kind: "leads", leadStrategyId: strategy.id, campaign: "Import 2024" });
+    expect(first).toMatchObject({ status: "done", processed: 2, created: 2, updated: 0, errors: [], leadStrategyId: strategy.id });
+    expect(await countOf(contacts)).toBe(contactsBefore + 1);
+    const rows = await db.select().from(leads).where(eq(leads.contactId, known.id));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ topic: "Pricing", campaign: "Spring", source: "import" });
+    const [other] = await db.select().from(leads).innerJoin(contacts, eq(contacts.id, leads.contactId)).where(eq(contacts.email, `new.${t2}@x.example`));
+    expect(other!.leads).toMatchObject({ topic: "Imported lead", campaign: "Import 2024" });
+    // The board hears of each new lead once its batch has committed.
+    expect(announced.filter((e) => e.type === "lead.created").map((e) => e.lead.id).sort()).toEqual([rows[0]!.id, other!.leads.id].sort());
+
+    const second = await importCsv(csv, { kind: "leads", leadStrategyId: strategy.id, campaign: "Import 2024" });
+    expect(second).toMatchObject({ status: "done", processed: 2, created: 0, updated: 2 });
+    expect(await countOf(leads)).toBe(leadsBefore + 2);
+    expect(await countOf(contacts)).toBe(contactsBefore + 1);
+  });
+
+  it("makes account-based leads from rows that name only a company, reusing known accounts", async () => {
+    const t3 = tag();
+    const csv = ["Company,Topic,Country", `Globex ${t3},Fleet renewal,Germany`, `globex ${t3},Support contract,`, `Initech ${t3},,`].join("\n");
+    const first = await importCsv(csv, { kind: "leads" });
+    expect(first).toMatchObject({ status: "done", created: 3, errors: [] });
+    const rows = await db
+      .select({ topic: leads.topic, contactId: leads.contactId, account: accounts.name, country: accounts.country })
+      .from(leads)
+      .innerJoin(accounts, eq(accounts.id, leads.accountId))
+      .where(eq(leads.source, "import"));
+    const mine = rows.filter((r) => r.account.endsWith(t3)).sort((a, b) => a.topic.localeCompare(b.topic));
+    expect(mine).toEqual([
+      { topic: "Fleet renewal", contactId: null, account: `Globex ${t3}`, country: "Germany" },
+      { topic: "Imported lead", contactId: null, account: `Initech ${t3}`, country: null },
+      { topic: "Support contract", contactId: null, account: `Globex ${t3}`, country: "Germany" },
+    ]);
+
+    // Matched through the lead strategy when it can compare company and topic.
+    const strategy = await insertStrategy(db, { name: `Lead by company and topic ${t3}`, entity: "lead", fields: ["company", "topic"] });
+    const leadsBefore = await countOf(leads);
+    expect(await importCsv(csv, { kind: "leads", leadStrategyId: strategy.id })).toMatchObject({ created: 3, updated: 0 });
+    expect(await importCsv(csv, { kind: "leads", leadStrategyId: strategy.id })).toMatchObject({ created: 0, updated: 3 });
+    expect(await countOf(leads)).toBe(leadsBefore + 3);
+  });
+
+  it("reports each bad row with its number and keeps every good row", async () => {
+    const t4 = tag();
+    const good = (n: number) => `good${n}.${t4}@x.example`;
+    const csv = [
+      "Email,First Name,Last Name",
+      `${good(1)},Ann,One`, // row 1
+      "not-an-email,Bob,Two", // row 2
+      ",,", // row 3: empty, skipped silently
+      `${good(4)},"Unclosed,Four`, // row 4: a quote never closed; the lines after it are rows of their own
+      `${good(5)},Five,"Quoted ""nick"""`, // row 5
+      `${good(6)},Six,Se"x`, // row 6: a quote inside an unquoted field
+      `${good(7)},Sev,En,extra`, // row 7: too many columns
+      `,,Lonely`, // row 8: a name is enough for a contact
+      `${good(9)},"Nine"x,`, // row 9: text after a closing quote
+      `@nobody,,`, // row 10
+      `${good(11)},Eleven,`, // row 11
+    ].join("\n");
+    const row = await importCsv(csv, { kind: "contacts" }, service({ batchSize: 4 }));
+    expect(row).toMatchObject({ status: "done", total: 11, processed: 11, created: 4, updated: 0 });
+    expect(row.errors).toEqual([
+      { row: 2, error: "email: must be an email address" },
+      { row: 4, error: "a quote is not closed" },
+      { row: 6, error: expect.stringContaining("a quote inside a field") },
+      { row: 7, error: "the row has 4 values but the header has 3 columns" },
+      { row: 9, error: expect.stringContaining("text after a closing quote") },
+      { row: 10, error: "email: must be an email address" },
+    ]);
+    const imported = await db.select({ email: contacts.email, lastName: contacts.lastName }).from(contacts);
+    expect(imported.filter((c) => c.email?.includes(t4)).map((c) => c.email).sort()).toEqual([good(1), good(11), good(5)].sort());
+    expect(imported.some((c) => c.lastName === 'Quoted "nick"')).toBe(true);
+    expect(imported.some((c) => c.lastName === "Lonely")).toBe(true);
+  });
+
+  it("rolls back a row that fails while writing, alone: its batch's other rows and events stay", async () => {
+    const t5 = tag();
+    const failing = new IntakeService(db, sink, leadService);
+    const ingest = failing.ingestInTransaction.bind(failing);
+    // The row is written (contact, lead, event), then fails: its savepoint must undo all of it.
+    failing.ingestInTransaction = async (...args) => {
+      const result = await ingest(...args);
+      if (args[4].email?.startsWith("boom")) throw new DomainError("INVALID_INPUT", "the CRM refused this row");
+      return result;
+    };
+    const csv = ["Email,Topic", `a.${t5}@x.example,A`, `boom.${t5}@x.example,B`, `c.${t5}@x.example,C`].join("\n");
+    announced.length = 0;
+    const row = await importCsv(csv, { kind: "leads" }, service({}, failing));
+    expect(row).toMatchObject({ status: "done", processed: 3, created: 2, errors: [{ row: 2, error: "the CRM refused this row" }] });
+    const emails = (await db.select({ email: contacts.email }).from(contacts)).map((c) => c.email).filter((e) => e?.includes(t5));
+    expect(emails.sort()).toEqual([`a.${t5}@x.example`, `c.${t5}@x.example`]);
+    const topics = announced.filter((e) => e.type === "lead.created").map((e) => e.lead.topic);
+    expect(topics).toEqual(["A", "C"]);
+    // No gap in the board's seqs: the rolled-back row's event seq was reused.
+    const seqs = announced.map((e) => e.seq);
+    expect(seqs[1]).toBe(seqs[0]! + 1);
+  });
+
+  it("commits progress with each batch, and caps the listed errors", async () => {
+    const progress: ImportRow[] = [];
+    const lines = ["Email"];
+    for (let i = 1; i <= 1_005; i++) lines.push(`bad-${i}`);
+    lines.push(`fine.${tag()}@x.example`);
+    const row = await importCsv(lines.join("\n"), { kind: "contacts" }, service({ batchSize: 400, onProgress: (r) => progress.push(r) }));
+    expect(progress.map((p) => [p.status, p.processed])).toEqual([
+      ["running", 400],
+      ["running", 800],
+      ["done", 1_006],
+    ]);
+    const view = toImportView(row);
+    expect(view).toMatchObject({ status: "done", total: 1_006, processed: 1_006, created: 1, errorsNotListed: 5 });
+    expect(view.errors).toHaveLength(1_000);
+    expect(view.errors[999]).toEqual({ row: 1_000, error: "email: must be an email address" });
+  });
+
+  it("treats a header-only file as an empty import", async () => {
+    expect(await importCsv("Email,First Name\r\n", { kind: "contacts" })).toMatchObject({ status: "done", total: 0, processed: 0, created: 0 });
+  });
+
+  it("refuses a bad header and writes nothing", async () => {
+    const before = (await db.select({ n: count() }).from(imports))[0]!.n;
+    const start = (csv: string, request: ImportRequest) => service().start(admin, Readable.from([Buffer.from(csv)]), request, () => new Date());
+    await expect(start("", { kind: "contacts" })).rejects.toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining("empty") });
+    await expect(start("\n\n", { kind: "contacts" })).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    await expect(start("Email,Email\na@x.example,b@x.example\n", { kind: "contacts" })).rejects.toMatchObject({
+      details: [{ field: "header", message: expect.stringContaining("both named") }],
+    });
+    await expect(start("Notes,Phone\n1,2\n", { kind: "leads" })).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    await expect(start("Email\na@x.example\n", { kind: "contacts", map: { Mail: "email" } })).rejects.toMatchObject({
+      details: [{ field: "map.Mail" }],
+    });
+    await expect(start('Email,"Na"me\n', { kind: "contacts" })).rejects.toMatchObject({ message: expect.stringContaining("not valid CSV") });
+    await expect(start("Email\na@x.example\n", { kind: "contacts", contactStrategyId: "7f1e7c1e-2b4e-4c55-9d0a-1a2b3c4d5e6f" })).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+    });
+    const viewer = (await makeUser(new AuthService(db), "viewer")).actor;
+    await expect(service().start(viewer, Readable.from(["Email\n"]), { kind: "contacts" }, () => new Date())).rejects.toMatchObject({ code: "FORBIDDEN" });
+    expect((await db.select({ n: count() }).from(imports))[0]!.n).toBe(before);
+  });
+
+  it("marks imports left running by a stopped server as failed, keeping their committed rows", async () => {
+    const [running] = await db.insert(imports).values({ kind: "contacts", status: "running", total: 700, processed: 500, created: 480, updated: 20 }).returning();
+    const [done] = await db.insert(imports).values({ kind: "leads", status: "done", processed: 3 }).returning();
+    expect(await failInterruptedImports(db)).toBeGreaterThanOrEqual(1);
+    expect(await findImport(db, running!.id)).toMatchObject({
+      status: "failed",
+      failure: "the server stopped during the import; 500 rows were imported",
+      processed: 500,
+      created: 480,
+      finishedAt: expect.any(Date),
+    });
+    expect(await findImport(db, done!.id)).toMatchObject({ status: "done", failure: null });
+  });
+
+  /** An upload the test feeds by hand, with the import's progress reports. */
+  async function manualImport(options: ImportServiceOptions = {}) {
+    const input = new PassThrough();
+    const progress: ImportRow[] = [];
+    const imports = service({ batchSize: 2, ...options, onProgress: (r) => progress.push(r) });
+    input.write("Email,First Name\n");
+    const { importId } = await imports.start(admin, input, { kind: "contacts" }, () => new Date());
+    return { input, progress, imports, importId, stored: async () => (await findImport(db, importId))! };
+  }
+
+  it("stops a running import marked failed by another node, rolling back its next batch", async () => {
+    const t6 = tag();
+    const { input, progress, imports, importId, stored } = await manualImport();
+    input.write(`a.${t6}@x.example,A\nb.${t6}@x.example,B\n`);
+    await until(() => progress.length === 1);
+    await failInterruptedImports(db);
+    input.end(`c.${t6}@x.example,C\nd.${t6}@x.example,D\n`);
+    await imports.settled(importId);
+    expect(await stored()).toMatchObject({ status: "failed", processed: 2, failure: "the server stopped during the import; 2 rows were imported" });
+    const emails = (await db.select({ email: contacts.email }).from(contacts)).map((c) => c.email).filter((e) => e?.includes(t6));
+    expect(emails.sort()).toEqual([`a.${t6}@x.example`, `b.${t6}@x.example`]);
+  });
+
+  it("fails an interrupted upload without importing its half-sent last row", async () => {
+    const t7 = tag();
+    const { input, progress, imports, importId, stored } = await manualImport();
+    input.write(`a.${t7}@x.example,A\nb.${t7}@x.example,B\nc.${t7}@x.example,Ca`);
+    await until(() => progress.length === 1);
+    input.destroy(new Error("socket hang up"));
+    await imports.settled(importId);
+    expect(await stored()).toMatchObject({ status: "failed", processed: 2, failure: "The upload was interrupted; 2 rows were imported" });
+    const emails = (await db.select({ email: contacts.email }).from(contacts)).map((c) => c.email).filter((e) => e?.includes(t7));
+    expect(emails).toHaveLength(2);
+  });
+
+  it("fails a file past the row or byte limit, keeping the rows before it", async () => {
+    const t8 = tag();
+    const rows = Array.from({ length: 5 }, (_, i) => `r${i}.${t8}@x.example`);
+    const byRows = await importCsv(["Email", ...rows].join("\n"), { kind: "contacts" }, service({ maxRows: 3, batchSize: 2 }));
+    expect(byRows).toMatchObject({ status: "failed", processed: 3, created: 3, failure: "The file has more than 3 rows; 3 rows were imported" });
+
+    const { input, progress, imports, importId, stored } = await manualImport({ maxBytes: 120 });
+    input.write(`s1.${t8}@x.example,A\ns2.${t8}@x.example,B\n`);
+    await until(() => progress.length === 1);
+    input.end(`s3.${t8}@x.example,C\n`.repeat(5));
+    await imports.settled(importId);
+    expect(await stored()).toMatchObject({ status: "failed", processed: 2, failure: "The file is larger than 120 bytes; 2 rows were imported" });
+  });
+
+  it("on a clean shutdown, stops running imports after their current batch", async () => {
+    const { input, progress, imports, importId, stored } = await manualImport();
+    input.write(`x1.${tag()}@x.example,A\nx2.${tag()}@x.example,B\nx3.${tag()}@x.example,C\n`);
+    await until(() => progress.length === 1);
+    await imports.stop();
+    expect(await stored()).toMatchObject({ status: "failed", processed: 2, failure: "the server stopped during the import; 2 rows were imported" });
+    expect(input.destroyed).toBe(true);
+    await imports.settled(importId);
+  });
+});
