@@ -3,31 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { boardEvents, leads, stages } from "../../drizzle/schema.ts";
 import { defaultProcessName } from "../../shared/domain/stages.ts";
 import { DomainError } from "../../shared/errors.ts";
-import type { BoardEvent } from "../../shared/board.ts";
 import type { Actor } from "../../server/services/actor.ts";
 import { AuthService } from "../../server/services/auth-service.ts";
 import { BoardService, maxReplayEvents } from "../../server/services/board-service.ts";
 import { LeadService } from "../../server/services/lead-service.ts";
 import { drivers, openTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { makeLead, makeUser } from "../support/builders.ts";
-
-/** Collects what the services publish after commit. */
-class RecordingSink {
-  readonly events: BoardEvent[] = [];
-  committed(events: BoardEvent[]) {
-    this.events.push(...events);
-  }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof DomainError) return err;
-    throw err;
-  }
-  throw new Error("expected a DomainError");
-}
+import { RecordingSink, rejection } from "../support/assertions.ts";
 
 describe.each(drivers)("leads and the board event log on %s", (driver) => {
   let t: TestDatabase;

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { leads, opportunities, users } from "../../drizzle/schema.ts";
-import type { BoardEvent, LeadCard } from "../../shared/board.ts";
+import type { LeadCard } from "../../shared/board.ts";
 import { conversionMessage, type LeadFlag } from "../../shared/domain/stages.ts";
 import { DomainError } from "../../shared/errors.ts";
 import type { Actor } from "../../server/services/actor.ts";
@@ -12,23 +12,7 @@ import { LifecycleService } from "../../server/services/lifecycle-service.ts";
 import * as contactsRepo from "../../server/repositories/contacts.ts";
 import { drivers, openTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { makeContact, makeLead, makeUser } from "../support/builders.ts";
-
-class RecordingSink {
-  readonly events: BoardEvent[] = [];
-  committed(events: BoardEvent[]) {
-    this.events.push(...events);
-  }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof DomainError) return err;
-    throw err;
-  }
-  throw new Error("expected a DomainError");
-}
+import { RecordingSink, rejection } from "../support/assertions.ts";
 
 describe.each(drivers)("the lead lifecycle on %s", (driver) => {
   let t: TestDatabase;

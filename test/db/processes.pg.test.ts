@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { boards as boardsTable, leads, stages as stagesTable } from "../../drizzle/schema.ts";
-import type { BoardEvent, LeadCard } from "../../shared/board.ts";
+import type { LeadCard } from "../../shared/board.ts";
 import { defaultProcessName, defaultStages } from "../../shared/domain/stages.ts";
 import { DomainError } from "../../shared/errors.ts";
 import type { ProcessView, StageEditInput } from "../../shared/schemas/processes.ts";
@@ -13,23 +13,7 @@ import { LifecycleService } from "../../server/services/lifecycle-service.ts";
 import { ProcessService } from "../../server/services/process-service.ts";
 import { drivers, openTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { makeContact, makeLead, makeUser } from "../support/builders.ts";
-
-class RecordingSink {
-  readonly events: BoardEvent[] = [];
-  committed(events: BoardEvent[]) {
-    this.events.push(...events);
-  }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof DomainError) return err;
-    throw err;
-  }
-  throw new Error("expected a DomainError");
-}
+import { RecordingSink, rejection } from "../support/assertions.ts";
 
 /** The stage list of a view as edit entries that keep every stage as it is. */
 const keepAll = (view: ProcessView): StageEditInput[] =>

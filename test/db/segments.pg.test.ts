@@ -2,7 +2,6 @@ import { asc, count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { contacts, leads, opportunities, processes, segments, stages } from "../../drizzle/schema.ts";
-import { DomainError } from "../../shared/errors.ts";
 import { issuesToDetails } from "../../shared/schemas/common.ts";
 import { segmentInput, segmentPatch, segmentQuery, type SegmentQueryInput } from "../../shared/schemas/segments.ts";
 import type { Db } from "../../server/db/client.ts";
@@ -13,6 +12,7 @@ import { AuthService } from "../../server/services/auth-service.ts";
 import { SegmentService } from "../../server/services/segment-service.ts";
 import { makeContact, makeUser } from "../support/builders.ts";
 import { drivers, openTestDatabase, type TestDatabase } from "../support/databases.ts";
+import { rejection } from "../support/assertions.ts";
 
 const c = (field: string, op: string, value?: unknown) => (value === undefined ? { field, op } : { field, op, value });
 const problems = (input: unknown, schema: z.ZodType = segmentQuery) => {
@@ -233,12 +233,3 @@ describe.each(drivers)("segments on %s", (driver) => {
   });
 });
 
-async function rejection(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof DomainError) return err;
-    throw err;
-  }
-  throw new Error("expected a DomainError");
-}
