@@ -1,4 +1,5 @@
 import { Router } from "express";
+import type { z } from "zod";
 import { id } from "../../shared/schemas/common.ts";
 import {
   assignBody,
@@ -9,6 +10,7 @@ import {
   stageFieldsBody,
   switchProcessBody,
 } from "../../shared/schemas/lifecycle.ts";
+import type { Actor } from "../services/actor.ts";
 import type { LifecycleService } from "../services/lifecycle-service.ts";
 import { requireActor } from "./auth-routes.ts";
 import { parseInput } from "./parse.ts";
@@ -17,47 +19,25 @@ import { parseInput } from "./parse.ts";
 export function lifecycleRoutes(lifecycle: LifecycleService, now: () => Date): Router {
   const router = Router();
 
-  router.post("/leads/:id/flags", async (req, res) => {
-    const actor = requireActor(res);
-    const leadId = parseInput(id, req.params.id);
-    res.json(await lifecycle.setFlag(actor, leadId, parseInput(setFlagBody, req.body), now()));
-  });
+  /** `POST /leads/:id/<command>`: signed in, the id and the body parsed, the service's answer as JSON. */
+  const command = <S extends z.ZodType>(
+    name: string,
+    body: S,
+    run: (actor: Actor, leadId: string, input: z.infer<S>, at: Date) => Promise<unknown>,
+  ) =>
+    router.post(`/leads/:id/${name}`, async (req, res) => {
+      const actor = requireActor(res);
+      const leadId = parseInput(id, req.params.id);
+      res.json(await run(actor, leadId, parseInput(body, req.body), now()));
+    });
 
-  router.post("/leads/:id/assign", async (req, res) => {
-    const actor = requireActor(res);
-    const leadId = parseInput(id, req.params.id);
-    res.json(await lifecycle.assign(actor, leadId, parseInput(assignBody, req.body), now()));
-  });
-
-  router.post("/leads/:id/stage-fields", async (req, res) => {
-    const actor = requireActor(res);
-    const leadId = parseInput(id, req.params.id);
-    res.json(await lifecycle.updateStageFields(actor, leadId, parseInput(stageFieldsBody, req.body), now()));
-  });
-
-  router.post("/leads/:id/convert", async (req, res) => {
-    const actor = requireActor(res);
-    const leadId = parseInput(id, req.params.id);
-    res.json(await lifecycle.convert(actor, leadId, parseInput(convertBody, req.body), now()));
-  });
-
-  router.post("/leads/:id/disqualify", async (req, res) => {
-    const actor = requireActor(res);
-    const leadId = parseInput(id, req.params.id);
-    res.json(await lifecycle.disqualify(actor, leadId, parseInput(disqualifyBody, req.body), now()));
-  });
-
-  router.post("/leads/:id/reopen", async (req, res) => {
-    const actor = requireActor(res);
-    const leadId = parseInput(id, req.params.id);
-    res.json(await lifecycle.reopen(actor, leadId, parseInput(reopenBody, req.body), now()));
-  });
-
-  router.post("/leads/:id/process", async (req, res) => {
-    const actor = requireActor(res);
-    const leadId = parseInput(id, req.params.id);
-    res.json(await lifecycle.switchProcess(actor, leadId, parseInput(switchProcessBody, req.body), now()));
-  });
+  command("flags", setFlagBody, (a, l, i, at) => lifecycle.setFlag(a, l, i, at));
+  command("assign", assignBody, (a, l, i, at) => lifecycle.assign(a, l, i, at));
+  command("stage-fields", stageFieldsBody, (a, l, i, at) => lifecycle.updateStageFields(a, l, i, at));
+  command("convert", convertBody, (a, l, i, at) => lifecycle.convert(a, l, i, at));
+  command("disqualify", disqualifyBody, (a, l, i, at) => lifecycle.disqualify(a, l, i, at));
+  command("reopen", reopenBody, (a, l, i, at) => lifecycle.reopen(a, l, i, at));
+  command("process", switchProcessBody, (a, l, i, at) => lifecycle.switchProcess(a, l, i, at));
 
   return router;
 }
