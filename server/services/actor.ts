@@ -9,6 +9,8 @@ export interface Actor {
   name: string;
   kind: EventActor["kind"];
   role: Role;
+  /** An API key's scopes; absent for people and the system. */
+  scopes?: readonly string[];
 }
 
 export const systemActor = (name: string): Actor => ({ id: null, name, kind: "system", role: "admin" });

@@ -1,0 +1,94 @@
+import { createHash, randomBytes } from "node:crypto";
+import { DomainError } from "../../shared/errors.ts";
+import type { ApiKeyInput, ApiKeyScope, ApiKeyView } from "../../shared/schemas/api-keys.ts";
+import type { Db } from "../db/client.ts";
+import * as apiKeysRepo from "../repositories/api-keys.ts";
+import type { ApiKeyRow } from "../repositories/api-keys.ts";
+import { requirePermission, type Actor } from "./actor.ts";
+
+/** Every key starts with this, so a leaked one is easy to recognise (and to scan for). */
+export const apiKeyMarker = "lpk_";
+/** How much of the key is stored in the clear: the marker and 8 random characters. */
+const shownPrefixLength = 12;
+/** lastUsedAt is a hint for people, not an audit log: one write a minute per key is enough. */
+const touchIntervalMs = 60_000;
+
+// Same as sessions: a database leak yields no usable key.
+const hashKey = (key: string) => createHash("sha256").update(key).digest("base64url");
+
+function toView(row: ApiKeyRow): ApiKeyView {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    // Written only through `apiKeyInput`.
+    scopes: row.scopes as ApiKeyScope[],
+    createdAt: row.createdAt.toISOString(),
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+    createdBy: row.createdBy,
+  };
+}
+
+/**
+ * An integration acting through a key. Its role is "viewer", the least privilege: role
+ * checks written for people never grant a key more than watching, and the endpoints meant
+ * for integrations check `requireScope` instead.
+ */
+function apiKeyActor(row: ApiKeyRow): Actor {
+  return { id: null, name: `API key "${row.name}"`, kind: "api", role: "viewer", scopes: row.scopes };
+}
+
+/** For endpoints integrations call: the actor must be an API key granted `scope`. */
+export function requireScope(actor: Actor, scope: ApiKeyScope): void {
+  if (actor.kind !== "api" || !actor.scopes?.includes(scope)) {
+    throw new DomainError("FORBIDDEN", `This needs an API key with the "${scope}" scope`);
+  }
+}
+
+export class ApiKeyService {
+  constructor(private readonly db: Db) {}
+
+  /** The key itself is in this answer only; afterwards only its hash and prefix exist. */
+  async create(actor: Actor, input: ApiKeyInput, now: Date): Promise<{ key: string; apiKey: ApiKeyView }> {
+    requirePermission(actor, "api_key.manage");
+    const key = apiKeyMarker + randomBytes(32).toString("base64url");
+    const row = await apiKeysRepo.insertApiKey(
+      this.db,
+      {
+        name: input.name,
+        keyHash: hashKey(key),
+        prefix: key.slice(0, shownPrefixLength),
+        scopes: input.scopes,
+        createdBy: actor.kind === "user" ? actor.id : null,
+      },
+      now,
+    );
+    return { key, apiKey: toView(row) };
+  }
+
+  /** Revoked keys too, so people can see what was cut off and when. */
+  async list(actor: Actor): Promise<ApiKeyView[]> {
+    requirePermission(actor, "api_key.manage");
+    return (await apiKeysRepo.listApiKeys(this.db)).map(toView);
+  }
+
+  /** Idempotent: revoking a revoked key answers it as it is, with its first revocation time. */
+  async revoke(actor: Actor, id: string, now: Date): Promise<ApiKeyView> {
+    requirePermission(actor, "api_key.manage");
+    const row = (await apiKeysRepo.revokeApiKey(this.db, id, now)) ?? (await apiKeysRepo.findApiKey(this.db, id));
+    if (!row) throw new DomainError("NOT_FOUND", "No such API key");
+    return toView(row);
+  }
+
+  /** The actor behind a bearer token, or undefined when no live key has it. */
+  async authenticate(token: string, now: Date): Promise<Actor | undefined> {
+    const row = await apiKeysRepo.findActiveApiKeyByHash(this.db, hashKey(token));
+    if (!row) return undefined;
+    const notAfter = new Date(now.getTime() - touchIntervalMs);
+    if (!row.lastUsedAt || row.lastUsedAt < notAfter) {
+      await apiKeysRepo.touchApiKey(this.db, row.id, now, notAfter);
+    }
+    return apiKeyActor(row);
+  }
+}
