@@ -7,6 +7,7 @@ import { Server } from "socket.io";
 import { userRoom } from "../shared/events.ts";
 import type { Database } from "./db/client.ts";
 import { authRoutes, sessionMiddleware } from "./http/auth-routes.ts";
+import { apiKeyRoutes, bearerMiddleware } from "./http/api-key-routes.ts";
 import { errorHandler, sendError } from "./http/errors.ts";
 import { leadRoutes } from "./http/lead-routes.ts";
 import { importRoutes } from "./http/import-routes.ts";
@@ -19,6 +20,12 @@ import { lifecycleRoutes } from "./http/lifecycle-routes.ts";
 import { processRoutes } from "./http/process-routes.ts";
 import { createMetrics } from "./metrics.ts";
 import { AuthService } from "./services/auth-service.ts";
+import { ApiKeyService } from "./services/api-key-service.ts";
+import { InteractionService } from "./services/interaction-service.ts";
+import { RescoreJobs } from "./services/rescore-jobs.ts";
+import { ScoreWorker } from "./services/score-worker.ts";
+import { ScoringModelService } from "./services/scoring-model-service.ts";
+import { scoringRoutes } from "./http/scoring-routes.ts";
 import { BoardFanout } from "./services/board-fanout.ts";
 import { BoardService } from "./services/board-service.ts";
 import { EventService } from "./services/event-service.ts";
@@ -43,6 +50,8 @@ export interface AppDeps {
   clientDir?: string;
   /** Public form and registration endpoints: extra CORS origins and the per-address limit. */
   publicIntake?: { corsOrigins: string[]; perMinute: number };
+  /** Live scoring: tests may stop the worker and drain the queue themselves. */
+  scoring?: { autoStart?: boolean; coalesceMs?: number; pollMs?: number };
 }
 
 export interface App {
@@ -62,7 +71,11 @@ export interface App {
     processes: ProcessService;
     segments: SegmentService;
     imports: ImportService;
+    apiKeys: ApiKeyService;
+    scoringModels: ScoringModelService;
+    interactions: InteractionService;
   };
+  scoring: { worker: ScoreWorker; rescores: RescoreJobs };
   fanout: BoardFanout;
   listen(port: number, host: string): Promise<{ port: number; url: string }>;
   /** Stops accepting, lets in-flight work finish, closes sockets. Does not close the database. */
@@ -92,6 +105,24 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await fanout.start();
 
   const auth = new AuthService(database.db);
+  const apiKeys = new ApiKeyService(database.db);
+  const worker = new ScoreWorker(database.db, fanout, {
+    logger,
+    now,
+    ...(deps.scoring?.coalesceMs !== undefined ? { coalesceMs: deps.scoring.coalesceMs } : {}),
+    ...(deps.scoring?.pollMs !== undefined ? { pollMs: deps.scoring.pollMs } : {}),
+    onRound: (round, ms) => {
+      if (round.scored.length > 0) metrics.scoringRounds.observe(ms / 1000);
+      metrics.leadsScored.inc(round.scored.length);
+    },
+  });
+  const rescores = new RescoreJobs(database.db, fanout, { logger, now });
+  const scoringModels = new ScoringModelService(database.db, rescores);
+  const interactions = new InteractionService(database.db, () => worker.wake());
+  if (deps.scoring?.autoStart !== false) {
+    worker.start();
+    await rescores.resume();
+  }
   const boards = new BoardService(database.db);
   const leads = new LeadService(database.db, fanout);
   const intake = new IntakeService(database.db, fanout, leads);
@@ -142,6 +173,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use("/api", express.json({ limit: "1mb", strict: false }));
   app.use("/api", publicIntakeRoutes(forms, events, deps.publicIntake ?? { corsOrigins: [], perMinute: 60 }, now));
   app.use("/api", sessionMiddleware(auth, now));
+  app.use("/api", bearerMiddleware(apiKeys, now));
   app.use("/api", authRoutes(auth, now));
   app.use("/api", leadRoutes(leads, now));
   app.use("/api", importRoutes(imports, now));
@@ -150,6 +182,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use("/api", processRoutes(processes, now));
   app.use("/api", marketingRoutes({ forms, events, linkedin, records, strategies }, now));
   app.use("/api", segmentRoutes(segments));
+  app.use("/api", apiKeyRoutes(apiKeys, now));
+  app.use("/api", scoringRoutes(scoringModels, interactions, now));
   app.use("/api", (_req, res) => sendError(res, { code: "NOT_FOUND", message: "No such endpoint" }));
 
   if (deps.clientDir && existsSync(path.join(deps.clientDir, "index.html"))) {
@@ -188,7 +222,25 @@ export async function createApp(deps: AppDeps): Promise<App> {
   return {
     http,
     io,
-    services: { auth, boards, leads, intake, forms, events, linkedin, records, strategies, lifecycle, processes, segments, imports },
+    services: {
+      auth,
+      boards,
+      leads,
+      intake,
+      forms,
+      events,
+      linkedin,
+      records,
+      strategies,
+      lifecycle,
+      processes,
+      segments,
+      imports,
+      apiKeys,
+      scoringModels,
+      interactions,
+    },
+    scoring: { worker, rescores },
     fanout,
     listen(port, host) {
       return new Promise((resolve, reject) => {
@@ -205,6 +257,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       closing = true;
       // Running imports stop after their current batch (and are marked failed), so uploads end.
       await imports.stop();
+      await rescores.stop();
+      await worker.stop();
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
       // Socket.IO's close disconnects every client; in-flight handlers still finish their transaction.

@@ -24,6 +24,17 @@ export function createMetrics() {
       help: "Board events delivered to Socket.IO rooms",
       registers: [registry],
     }),
+    scoringRounds: new Histogram({
+      name: "scoring_round_duration_seconds",
+      help: "Time to evaluate one batch of queued leads and write their scores",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
+    leadsScored: new Counter({
+      name: "leads_scored_total",
+      help: "Lead evaluations by the live score worker",
+      registers: [registry],
+    }),
     socketsConnected: new Gauge({
       name: "socket_connections",
       help: "Open Socket.IO connections",

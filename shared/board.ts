@@ -1,3 +1,4 @@
+import type { BreakdownItem } from "./domain/scoring.ts";
 import type { LeadFlag, RequirementKey, StageField } from "./domain/stages.ts";
 import type { BoardView } from "./domain/views.ts";
 import type { LeadSource } from "./schemas/records.ts";
@@ -34,12 +35,39 @@ export interface LeadCard {
   /** False when the lead has neither contact nor account: it cannot be scored. */
   scorable: boolean;
   ownerId: string | null;
+  /** The best score across live models, with its grade (null when the lead has none). */
   score: number | null;
   grade: string | null;
+  /** The lead's score under each live model that scores it. */
+  scores: CardScore[];
   source: LeadSource;
   isTest: boolean;
   stageEnteredAt: string;
   updatedAt: string;
+}
+
+export interface CardScore {
+  modelId: string;
+  score: number;
+  grade: string | null;
+  /** The score before the last change, for the trend arrow. */
+  previousScore: number | null;
+  /** This model's own sales-ready state for the lead. */
+  salesReady: boolean;
+}
+
+/** One model's score change, as a `lead.scored` event carries it. */
+export interface ScoreChange {
+  modelId: string;
+  modelName: string;
+  /** Null when the lead had no score under this model (first scored). */
+  from: number | null;
+  /** Null when the score was removed (the lead became unscorable, or the model went back to draft). */
+  to: number | null;
+  grade: string | null;
+  threshold: number;
+  /** The score reached the model's threshold in this change. */
+  crossedThreshold: boolean;
 }
 
 /** A lead as `GET /api/leads/:id` answers: the card plus scores and stage history. */
@@ -56,7 +84,7 @@ export interface LeadDetail extends LeadCard {
   closedReason: string | null;
   /** Values recorded in stage fields, by stage key then field key. */
   stageData: Record<string, Record<string, unknown>>;
-  scores: Array<{ modelId: string; modelName: string; score: number; grade: string | null; breakdown: unknown[] }>;
+  scores: Array<CardScore & { modelName: string; threshold: number; breakdown: BreakdownItem[] }>;
   history: LeadHistoryEntry[];
 }
 
@@ -110,6 +138,16 @@ export type BoardEvent =
   | (LeadEventBase & { type: "lead.created" })
   | (LeadEventBase & { type: "lead.moved"; fromStage: string; toStage: string })
   | (LeadEventBase & { type: "lead.updated" })
+  /**
+   * Scoring changed the lead's scores; when that made it sales-ready or scored it for the
+   * first time, the same change may have marked it and moved it (`moved`).
+   */
+  | (LeadEventBase & {
+      type: "lead.scored";
+      changes: ScoreChange[];
+      salesReadyMarked: boolean;
+      moved: { fromStage: string; toStage: string } | null;
+    })
   /** The lead left this board: converted, disqualified, or switched to another process. */
   | (LeadEventBase & { type: "lead.removed"; reason: "converted" | "disqualified" | "process_changed" })
   /** A change to a lead outside this viewer's view: only its seq and id, so nothing leaks. */

@@ -1,5 +1,6 @@
 /** Column types and enums shared by the tables. */
 import { customType, pgEnum, timestamp } from "drizzle-orm/pg-core";
+import { interactionTypes } from "../../shared/domain/scoring.ts";
 
 /** Rank keys compare bytewise, as fractional-indexing requires. */
 export const rankKey = customType<{ data: string }>({
@@ -21,14 +22,7 @@ export const userRole = pgEnum("user_role", [
 ]);
 export const leadSource = pgEnum("lead_source", ["manual", "import", "form", "event", "linkedin", "journey"]);
 export const leadStatus = pgEnum("lead_status", ["open", "converted", "disqualified"]);
-export const interactionType = pgEnum("interaction_type", [
-  "email_opened",
-  "email_clicked",
-  "form_submitted",
-  "website_visited",
-  "event_registered",
-  "event_attended",
-]);
+export const interactionType = pgEnum("interaction_type", interactionTypes);
 export const matchEntity = pgEnum("match_entity", ["contact", "lead"]);
 export const modelTarget = pgEnum("model_target", ["contact", "account"]);
 export const modelStatus = pgEnum("model_status", ["draft", "live"]);

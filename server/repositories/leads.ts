@@ -1,18 +1,19 @@
 import { and, asc, desc, eq, gt, inArray, lt, ne, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { accounts, contacts, forms, leads, leadScores, leadHistory, marketingEvents, scoringModels, stages } from "../../drizzle/schema.ts";
-import type { LeadCard } from "../../shared/board.ts";
+import type { CardScore, LeadCard } from "../../shared/board.ts";
 import { flagProperty, type LeadFlag } from "../../shared/domain/stages.ts";
 import type { Executor, Tx } from "../db/client.ts";
 
 export type LeadRow = typeof leads.$inferSelect;
 export type NewLead = typeof leads.$inferInsert;
 
-/** The best score a lead has across models, with its grade; null when it has none. */
-const bestScore = sql<{ score: number; grade: string | null } | null>`(
-  select json_build_object('score', ls.score, 'grade', ls.grade)
-  from ${leadScores} ls where ls.lead_id = ${leads.id}
-  order by ls.score desc limit 1
+/** The lead's scores under live models, in the models' order. */
+const liveScores = sql<CardScore[] | null>`(
+  select json_agg(json_build_object('modelId', ls.model_id, 'score', ls.score, 'grade', ls.grade,
+    'previousScore', ls.previous_score, 'salesReady', ls.sales_ready) order by m.created_at, m.id)
+  from ${leadScores} ls join ${scoringModels} m on m.id = ls.model_id and m.status = 'live'
+  where ls.lead_id = ${leads.id}
 )`;
 
 const contactName = sql<string | null>`nullif(trim(concat_ws(' ', ${contacts.firstName}, ${contacts.lastName})), '')`;
@@ -36,7 +37,7 @@ function selectCards(db: Executor) {
       salesReady: leads.salesReady,
       salesAccepted: leads.salesAccepted,
       ownerId: leads.ownerId,
-      best: bestScore,
+      scores: liveScores,
       source: leads.source,
       isTest: leads.isTest,
       stageEnteredAt: leads.stageEnteredAt,
@@ -52,12 +53,14 @@ function selectCards(db: Executor) {
 type CardRow = Awaited<ReturnType<ReturnType<typeof selectCards>["execute"]>>[number];
 
 function toCard(row: CardRow): LeadCard {
-  const { best, stageEnteredAt, updatedAt, ...rest } = row;
+  const { scores, stageEnteredAt, updatedAt, ...rest } = row;
+  const best = bestOf(scores ?? []);
   return {
     ...rest,
     scorable: row.contactId !== null || row.accountId !== null,
     score: best?.score ?? null,
     grade: best?.grade ?? null,
+    scores: scores ?? [],
     stageEnteredAt: new Date(stageEnteredAt).toISOString(),
     updatedAt: new Date(updatedAt).toISOString(),
   };
@@ -69,6 +72,19 @@ export async function listBoardCards(db: Executor, processId: string): Promise<L
     .where(and(eq(leads.processId, processId), eq(leads.status, "open")))
     .orderBy(asc(stages.position), asc(leads.rank), asc(leads.id));
   return rows.map(toCard);
+}
+
+/** The highest score across models (the card's headline when no model is picked). */
+function bestOf(scores: CardScore[]): CardScore | undefined {
+  let best: CardScore | undefined;
+  for (const s of scores) if (!best || s.score > best.score) best = s;
+  return best;
+}
+
+export async function findCards(db: Executor, leadIds: readonly string[]): Promise<Map<string, LeadCard>> {
+  if (leadIds.length === 0) return new Map();
+  const rows = await selectCards(db).where(inArray(leads.id, [...leadIds]));
+  return new Map(rows.map((r) => [r.id, toCard(r)]));
 }
 
 export async function findCard(db: Executor, leadId: string): Promise<LeadCard | undefined> {
@@ -209,13 +225,16 @@ export async function listLeadScores(db: Executor, leadId: string) {
     .select({
       modelId: leadScores.modelId,
       modelName: scoringModels.name,
+      threshold: scoringModels.threshold,
       score: leadScores.score,
       grade: leadScores.grade,
+      previousScore: leadScores.previousScore,
+      salesReady: leadScores.salesReady,
       breakdown: leadScores.breakdown,
     })
     .from(leadScores)
     .innerJoin(scoringModels, eq(scoringModels.id, leadScores.modelId))
-    .where(eq(leadScores.leadId, leadId))
+    .where(and(eq(leadScores.leadId, leadId), eq(scoringModels.status, "live")))
     .orderBy(asc(scoringModels.name));
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
-import { interactions, leads } from "../../drizzle/schema.ts";
+import { leads } from "../../drizzle/schema.ts";
+import type { InteractionType as Interaction } from "../../shared/domain/scoring.ts";
 import { matchKey, mergeIncoming, type MatchValues } from "../../shared/domain/matching.ts";
 import { DomainError } from "../../shared/errors.ts";
 import type { LeadSource } from "../../shared/schemas/records.ts";
@@ -10,10 +11,11 @@ import * as leadsRepo from "../repositories/leads.ts";
 import * as matching from "../repositories/matching.ts";
 import type { Strategy } from "../repositories/matching.ts";
 import { toEventActor, type Actor } from "./actor.ts";
+import { contactRelinked, fieldsChanged, rebuildLeads, recordInteractions } from "./scoring-counters.ts";
 import { withBoardEvents, type CommittedEventSink, type EventLog } from "./event-log.ts";
 import type { LeadService } from "./lead-service.ts";
 
-export type InteractionType = typeof interactions.$inferInsert.type;
+export type InteractionType = Interaction;
 
 /** What a person gave us, from any channel. */
 export interface IntakeValues {
@@ -141,16 +143,23 @@ export class IntakeService {
   ): Promise<IntakeResult> {
     const contact = await this.upsertContact(tx, strategies, values, channel.source, now);
     const lead = await this.upsertLead(tx, log, actor, strategies, contact.row, values, channel, now);
+    if (contact.changedAccount) await contactRelinked(tx, contact.row!.id, contact.changedAccount, now);
+    else if (contact.updated && contact.row) await fieldsChanged(tx, { contactIds: [contact.row.id] }, now);
     if (channel.interaction && contact.row && !channel.isTest) {
-      await tx.insert(interactions).values({
-        type: channel.interaction,
-        contactId: contact.row.id,
-        occurredAt: channel.occurredAt ?? now,
-        formId: channel.formId ?? null,
-        eventId: channel.eventId ?? null,
-        campaign: values.campaign ?? channel.campaign ?? null,
-        createdAt: now,
-      });
+      await recordInteractions(
+        tx,
+        [
+          {
+            type: channel.interaction,
+            contactId: contact.row.id,
+            occurredAt: channel.occurredAt ?? now,
+            formId: channel.formId ?? null,
+            eventId: channel.eventId ?? null,
+            campaign: values.campaign ?? channel.campaign ?? null,
+          },
+        ],
+        now,
+      );
     }
     return {
       contactId: contact.row?.id ?? null,
@@ -167,7 +176,7 @@ export class IntakeService {
     values: IntakeValues,
     source: LeadSource,
     now: Date,
-  ): Promise<{ row: contactsRepo.ContactRow | null; created: boolean; updated: boolean }> {
+  ): Promise<{ row: contactsRepo.ContactRow | null; created: boolean; updated: boolean; changedAccount?: Array<string | null> }> {
     const accountId = values.company ? await this.findOrCreateAccount(tx, values.company, values.country ?? null, now) : null;
     const incoming: contactsRepo.ContactChanges = {
       email: values.email?.trim() || null,
@@ -189,7 +198,8 @@ export class IntakeService {
       if (Object.keys(changes).length === 0) return { row: existing, created: false, updated: false };
       const row = await contactsRepo.updateContact(tx, existing.id, changes, now);
       await this.registerContactKeys(tx, strategies, row, values.company ?? null);
-      return { row, created: false, updated: true };
+      const changedAccount = row.accountId !== existing.accountId ? [existing.accountId, row.accountId] : undefined;
+      return { row, created: false, updated: true, ...(changedAccount ? { changedAccount } : {}) };
     }
     // The key pointed at a contact that no longer exists: it is ours now.
     if (owner !== newId && key) await matching.repointKey(tx, strategies.contact.id, key, newId);
@@ -247,6 +257,7 @@ export class IntakeService {
           actor: toEventActor(actor),
           lead: card,
         });
+        if (changes.contactId !== undefined || changes.campaign !== undefined) await rebuildLeads(tx, [existing.id], now);
         return { id: existing.id, created: false, updated: true };
       }
       // A converted or disqualified lead does not absorb new interest: a new lead takes its key.

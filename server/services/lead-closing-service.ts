@@ -9,6 +9,7 @@ import * as leadsRepo from "../repositories/leads.ts";
 import * as opportunitiesRepo from "../repositories/opportunities.ts";
 import * as processesRepo from "../repositories/processes.ts";
 import { requirePermission, toEventActor, type Actor } from "./actor.ts";
+import { rebuildLeads } from "./scoring-counters.ts";
 import { withBoardEvents, type CommittedEventSink } from "./event-log.ts";
 
 type LeadStatus = leadsRepo.LeadRow["status"];
@@ -154,6 +155,7 @@ export class LeadClosingService {
       await this.statusHistory(tx, actor, lead.id, "disqualified", "open", input.note ?? null, now);
       const card = await requireCard(tx, lead.id);
       await log.append(board.id, { type: "lead.created", actor: toEventActor(actor), lead: card });
+      await rebuildLeads(tx, [lead.id], now);
       return card;
     });
   }

@@ -8,6 +8,7 @@ import type { Db, Executor, Tx } from "../db/client.ts";
 import * as boardsRepo from "../repositories/boards.ts";
 import * as leadsRepo from "../repositories/leads.ts";
 import { requirePermission, toEventActor, type Actor } from "./actor.ts";
+import { rebuildLeads } from "./scoring-counters.ts";
 import { withBoardEvents, type CommittedEventSink, type EventLog } from "./event-log.ts";
 
 export interface NewLeadContext {
@@ -109,6 +110,8 @@ export class LeadService {
     });
     const card = await this.requireCard(tx, row.id);
     await log.append(board.id, { type: "lead.created", actor: toEventActor(actor), lead: card });
+    // Its contact or account may have a history already: the new lead is scored from it.
+    await rebuildLeads(tx, [row.id], now);
     return card;
   }
 

@@ -7,6 +7,7 @@ import * as contactsRepo from "../repositories/contacts.ts";
 import * as leadsRepo from "../repositories/leads.ts";
 import * as matching from "../repositories/matching.ts";
 import { requirePermission, toEventActor, type Actor } from "./actor.ts";
+import { contactRelinked, fieldsChanged, rebuildLeads } from "./scoring-counters.ts";
 import { withBoardEvents, type CommittedEventSink, type EventLog } from "./event-log.ts";
 import { keysFor } from "./intake-service.ts";
 import type { LeadService } from "./lead-service.ts";
@@ -46,13 +47,17 @@ export class RecordsService {
   async updateContact(actor: Actor, id: string, patch: Partial<ContactInput>, now: Date) {
     requirePermission(actor, "contact.edit");
     return withBoardEvents(this.db, this.sink, now, async (tx, log) => {
-      if (!(await contactsRepo.findContact(tx, id))) throw new DomainError("NOT_FOUND", "No such contact");
+      const before = await contactsRepo.findContact(tx, id);
+      if (!before) throw new DomainError("NOT_FOUND", "No such contact");
       if (patch.accountId && !(await contactsRepo.findAccount(tx, patch.accountId))) throw notFound("account", "accountId");
       const row = await contactsRepo.updateContact(tx, id, patch, now);
       const strategies = await matching.listStrategies(tx, "contact");
       await matching.deleteKeysOfRecord(tx, id, strategies.map((s) => s.id));
       await this.registerKeys(tx, row);
       await this.refreshCards(tx, log, actor, await leadsRepo.openLeadsShowing(tx, { contactId: id }));
+      // Scoring reads contact fields; a move to another account changes whose interactions count.
+      if (row.accountId !== before.accountId) await contactRelinked(tx, id, [before.accountId, row.accountId], now);
+      else await fieldsChanged(tx, { contactIds: [id] }, now);
       return row;
     });
   }
@@ -80,6 +85,7 @@ export class RecordsService {
       if (patch.name !== undefined) {
         await this.refreshCards(tx, log, actor, await leadsRepo.openLeadsShowing(tx, { accountId: id }));
       }
+      await fieldsChanged(tx, { accountIds: [id] }, now);
       return row;
     });
   }
@@ -122,6 +128,10 @@ export class RecordsService {
       }
       const card = await this.leads.get(leadId, tx);
       await log.append(await this.leads.boardIdOf(tx, card.processId), { type: "lead.updated", actor: toEventActor(actor), lead: card });
+      // Whose interactions count depends on the parents and the marketing context.
+      if (changes.contactId !== undefined || changes.accountId !== undefined || changes.campaign !== undefined) {
+        await rebuildLeads(tx, [leadId], now);
+      }
       return card;
     });
   }

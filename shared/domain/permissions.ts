@@ -21,6 +21,9 @@ export const actions = [
   "strategy.manage",
   "process.manage",
   "segment.manage",
+  "model.manage",
+  "model.view",
+  "api_key.manage",
 ] as const;
 export type Action = (typeof actions)[number];
 
@@ -46,6 +49,10 @@ const allowed: Record<Action, readonly Role[]> = {
   "strategy.manage": marketing,
   "process.manage": ["admin"],
   "segment.manage": marketing,
+  "model.manage": marketing,
+  // Scores and their breakdowns are on every card; the model editor and insights are for the people who act on them.
+  "model.view": ["admin", "marketer", "sales_manager", "telemarketer"],
+  "api_key.manage": ["admin"],
 };
 
 export function can(role: Role, action: Action): boolean {

@@ -1,0 +1,249 @@
+import type { BoardStage, ScoreChange } from "../../shared/board.ts";
+import { rankBetween } from "../../shared/domain/ranks.ts";
+import {
+  evaluateLead,
+  modelApplies,
+  salesReadyAfter,
+  type BreakdownItem,
+  type Evaluation,
+  type ScoringRules,
+} from "../../shared/domain/scoring.ts";
+import { checkTransition, stageAfterFlag } from "../../shared/domain/stages.ts";
+import type { Tx } from "../db/client.ts";
+import * as boardsRepo from "../repositories/boards.ts";
+import * as leadsRepo from "../repositories/leads.ts";
+import * as scoring from "../repositories/scoring.ts";
+import { systemActor, toEventActor } from "./actor.ts";
+import type { EventLog } from "./event-log.ts";
+
+export const scoringActor = systemActor("Scoring");
+
+export function rulesOf(model: scoring.ModelRow): ScoringRules {
+  return { target: model.target, threshold: model.threshold, grades: model.grades, conditions: model.conditions };
+}
+
+interface Planned {
+  model: scoring.ModelRow;
+  /** Null: the model no longer scores this lead (its score goes). */
+  evaluation: Evaluation | null;
+}
+
+export interface ScoringRound {
+  /** Leads evaluated and written. */
+  scored: string[];
+  /** Leads someone else was changing: they go back on the queue. */
+  deferred: string[];
+  events: number;
+}
+
+function sameBreakdown(a: BreakdownItem[], b: BreakdownItem[]): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Evaluates these leads under every live model from their counters and fields, writes what
+ * changed, and appends one `lead.scored` per lead whose scores changed. Reaching a threshold
+ * marks the lead sales-ready (and jumps it where its stage says so); a first score moves it
+ * out of the first stage. Evaluation reads without locks; writing takes the boards' locks
+ * first, then the leads' without waiting, so scoring never joins a lock cycle with people's moves.
+ */
+export async function scoreLeads(tx: Tx, log: EventLog, leadIds: readonly string[], now: Date): Promise<ScoringRound> {
+  const ids = [...new Set(leadIds)].sort();
+  if (ids.length === 0) return { scored: [], deferred: [], events: 0 };
+  const [allModels, scopes, counters] = await Promise.all([
+    scoring.listModels(tx),
+    scoring.scoringLeads(tx, ids),
+    scoring.loadCounters(tx, ids),
+  ]);
+  const live = allModels.filter((m) => m.status === "live");
+  const [contactsById, accountsById] = await Promise.all([
+    scoring.contactFacts(tx, scopes.flatMap((s) => (s.contactId ? [s.contactId] : []))),
+    scoring.accountFacts(tx, scopes.flatMap((s) => (s.accountId ? [s.accountId] : []))),
+  ]);
+
+  const plans = new Map<string, Planned[]>();
+  for (const lead of scopes) {
+    const planned: Planned[] = [];
+    for (const model of live) {
+      if (scoring.awaitsRescore(model, lead.id)) continue;
+      if (!lead.active || !modelApplies(model.target, lead)) {
+        planned.push({ model, evaluation: null });
+        continue;
+      }
+      const contact = model.target === "contact" && lead.contactId ? (contactsById.get(lead.contactId) ?? null) : null;
+      const account = lead.accountId ? (accountsById.get(lead.accountId) ?? null) : null;
+      const evaluation = evaluateLead(
+        rulesOf(model),
+        { contact, account, counters: counters.get(lead.id)?.get(model.id) ?? new Map() },
+        now,
+      );
+      planned.push({ model, evaluation });
+    }
+    plans.set(lead.id, planned);
+  }
+
+  // Writing: boards first (sorted), then the leads that are free.
+  const beforeCards = await leadsRepo.findCards(tx, ids);
+  const processIds = [...new Set([...beforeCards.values()].map((c) => c.processId))].sort();
+  const boardByProcess = new Map<string, boardsRepo.BoardRow>();
+  for (const processId of processIds) {
+    const board = await boardsRepo.findBoardByProcess(tx, processId);
+    if (board) boardByProcess.set(processId, board);
+  }
+  for (const board of [...boardByProcess.values()].sort((a, b) => a.id.localeCompare(b.id))) await boardsRepo.lockBoard(tx, board.id);
+  const locked = await scoring.lockLeadsNoWait(tx, ids);
+  const lockedIds = new Set(locked.map((l) => l.id));
+  const deferred = ids.filter((id) => !lockedIds.has(id));
+
+  const existing = await scoring.loadScores(tx, [...lockedIds]);
+  const existingByLead = new Map<string, Map<string, scoring.LeadScoreRow>>();
+  for (const row of existing) {
+    const byModel = existingByLead.get(row.leadId) ?? new Map<string, scoring.LeadScoreRow>();
+    byModel.set(row.modelId, row);
+    existingByLead.set(row.leadId, byModel);
+  }
+  const modelById = new Map(allModels.map((m) => [m.id, m]));
+  const upserts: Parameters<typeof scoring.upsertScores>[1] = [];
+  const removals: Array<{ leadId: string; modelId: string }> = [];
+  const expiries: Array<{ leadId: string; dueAt: Date }> = [];
+  const outcomes: Array<{ lead: (typeof locked)[number]; changes: ScoreChange[]; crossed: boolean; dropped: boolean; holdsSalesReady: boolean; firstScored: boolean }> = [];
+
+  for (const lead of locked) {
+    const before = existingByLead.get(lead.id) ?? new Map<string, scoring.LeadScoreRow>();
+    const planned = plans.get(lead.id) ?? [];
+    const changes: ScoreChange[] = [];
+    let crossed = false;
+    let dropped = false;
+    let holdsSalesReady = false;
+    let scoredAfter = 0;
+    const plannedIds = new Set(planned.map((p) => p.model.id));
+    // Scores of models that are no longer live go (a model back to draft), unless a rescore will reach them.
+    for (const [modelId, row] of before) {
+      const model = modelById.get(modelId);
+      if (plannedIds.has(modelId) || (model?.status === "live" && scoring.awaitsRescore(model, lead.id))) continue;
+      if (model?.status === "live") continue;
+      removals.push({ leadId: lead.id, modelId });
+      changes.push({ modelId, modelName: model?.name ?? "", from: row.score, to: null, grade: null, threshold: model?.threshold ?? 0, crossedThreshold: false });
+    }
+    for (const { model, evaluation } of planned) {
+      const old = before.get(model.id);
+      if (!evaluation) {
+        if (old) {
+          removals.push({ leadId: lead.id, modelId: model.id });
+          changes.push({ modelId: model.id, modelName: model.name, from: old.score, to: null, grade: null, threshold: model.threshold, crossedThreshold: false });
+        }
+        continue;
+      }
+      scoredAfter++;
+      const readiness = salesReadyAfter(old?.salesReady ?? false, evaluation.score, model.threshold, model.keepSalesReady);
+      crossed ||= readiness.crossed;
+      dropped ||= readiness.dropped;
+      holdsSalesReady ||= readiness.salesReady;
+      if (evaluation.nextExpiryAt) expiries.push({ leadId: lead.id, dueAt: new Date(evaluation.nextExpiryAt) });
+      const scoreChanged = !old || old.score !== evaluation.score;
+      const visible = scoreChanged || old.grade !== evaluation.grade || readiness.crossed;
+      const stored =
+        visible || old.salesReady !== readiness.salesReady || !sameBreakdown(old.breakdown, evaluation.breakdown);
+      if (stored) {
+        upserts.push({
+          leadId: lead.id,
+          modelId: model.id,
+          score: evaluation.score,
+          grade: evaluation.grade,
+          previousScore: old ? (scoreChanged ? old.score : old.previousScore) : null,
+          salesReady: readiness.salesReady,
+          breakdown: evaluation.breakdown,
+          nextExpiryAt: evaluation.nextExpiryAt ? new Date(evaluation.nextExpiryAt) : null,
+          updatedAt: now,
+        });
+      }
+      if (visible) {
+        changes.push({
+          modelId: model.id,
+          modelName: model.name,
+          from: old?.score ?? null,
+          to: evaluation.score,
+          grade: evaluation.grade,
+          threshold: model.threshold,
+          crossedThreshold: readiness.crossed,
+        });
+      }
+    }
+    outcomes.push({ lead, changes, crossed, dropped, holdsSalesReady, firstScored: before.size === 0 && scoredAfter > 0 });
+  }
+  await scoring.deleteScores(tx, removals);
+  await scoring.upsertScores(tx, upserts);
+  await scoring.scheduleEach(tx, expiries);
+  if (deferred.length > 0) await scoring.scheduleScoring(tx, deferred, now);
+
+  const stagesByProcess = new Map<string, BoardStage[]>();
+  const stagesOf = async (processId: string) => {
+    let stages = stagesByProcess.get(processId);
+    if (!stages) {
+      stages = await boardsRepo.listStages(tx, processId);
+      stagesByProcess.set(processId, stages);
+    }
+    return stages;
+  };
+  const automated: Array<{ leadId: string; salesReadyMarked: boolean; moved: { fromStage: string; toStage: string } | null }> = [];
+  for (const outcome of outcomes) {
+    const { lead } = outcome;
+    if (lead.status !== "open") continue;
+    let salesReadyMarked = false;
+    let moved: { fromStage: string; toStage: string } | null = null;
+    const stages = await stagesOf(lead.processId);
+    const current = stages.find((s) => s.id === lead.stageId);
+    const at = { actorId: null, actorName: scoringActor.name, at: now };
+    if (outcome.crossed && !lead.salesReady && !lead.isTest) {
+      await leadsRepo.setFlag(tx, lead.id, "sales_ready", true);
+      const reached = outcome.changes.filter((c) => c.crossedThreshold).map((c) => `${c.modelName} ${c.to} ≥ ${c.threshold}`);
+      await leadsRepo.insertHistory(tx, { leadId: lead.id, kind: "flag", field: "sales_ready", fromValue: false, toValue: true, reason: "score", note: reached.join("; "), ...at });
+      salesReadyMarked = true;
+      const target = current ? stageAfterFlag(stages, current, "sales_ready") : null;
+      if (current && target && target.id !== current.id) moved = { fromStage: current.key, toStage: target.key };
+    } else if (outcome.dropped && !outcome.holdsSalesReady && lead.salesReady && (await scoring.salesReadyMarkedByScore(tx, lead.id))) {
+      await leadsRepo.setFlag(tx, lead.id, "sales_ready", false);
+      await leadsRepo.insertHistory(tx, { leadId: lead.id, kind: "flag", field: "sales_ready", fromValue: true, toValue: false, reason: "score", note: "score fell below the threshold", ...at });
+    } else if (outcome.firstScored && current && !lead.isTest) {
+      // A lead scored for the first time leaves the first stage: marketing qualification has begun.
+      const first = stages[0];
+      const next = stages[1];
+      if (first && next && current.id === first.id && checkTransition(lead, first, next).allowed) moved = { fromStage: current.key, toStage: next.key };
+    }
+    if (moved && current) {
+      const target = stages.find((s) => s.key === moved!.toStage)!;
+      const rank = rankBetween(await leadsRepo.lastRankInStage(tx, target.id, lead.id), null);
+      await leadsRepo.updateLeadPlacement(tx, lead.id, { stageId: target.id, rank, stageChanged: true, now });
+      await leadsRepo.insertHistory(tx, {
+        leadId: lead.id,
+        fromStageId: current.id,
+        toStageId: target.id,
+        reason: salesReadyMarked ? "score" : "automation",
+        note: salesReadyMarked ? "sales-ready by score" : "first scored",
+        ...at,
+      });
+    } else if (salesReadyMarked || outcome.dropped) {
+      await leadsRepo.updateLeadState(tx, lead.id, {}, now);
+    }
+    if (outcome.changes.length > 0 || salesReadyMarked || moved) automated.push({ leadId: lead.id, salesReadyMarked, moved });
+  }
+
+  const cards = await leadsRepo.findCards(tx, automated.map((a) => a.leadId));
+  const changesByLead = new Map(outcomes.map((o) => [o.lead.id, o.changes]));
+  let events = 0;
+  for (const item of automated) {
+    const card = cards.get(item.leadId);
+    const board = card ? boardByProcess.get(card.processId) : undefined;
+    if (!card || !board) continue;
+    await log.append(board.id, {
+      type: "lead.scored",
+      actor: toEventActor(scoringActor),
+      lead: card,
+      changes: changesByLead.get(item.leadId) ?? [],
+      salesReadyMarked: item.salesReadyMarked,
+      moved: item.moved,
+    });
+    events++;
+  }
+  return { scored: [...lockedIds], deferred, events };
+}

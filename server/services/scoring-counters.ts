@@ -1,0 +1,142 @@
+import {
+  dayMs,
+  interactionCounts,
+  modelApplies,
+  timesToKeep,
+  type InteractionType,
+} from "../../shared/domain/scoring.ts";
+import type { Tx } from "../db/client.ts";
+import * as scoring from "../repositories/scoring.ts";
+
+/**
+ * Keeping the incremental scoring state right as things change: interactions add to the
+ * counters of exactly the leads they affect; a new or relinked lead has its counters rebuilt
+ * from the interactions table. Both schedule the leads for evaluation by the score worker.
+ */
+
+export interface InteractionRecord {
+  type: InteractionType;
+  contactId: string;
+  occurredAt: Date;
+  formId?: string | null;
+  eventId?: string | null;
+  campaign?: string | null;
+  url?: string | null;
+}
+
+/** Reads the contacts' accounts and takes their scope locks, until what was locked is what is true. */
+async function lockScopesOfContacts(tx: Tx, contactIds: string[]): Promise<Map<string, string | null>> {
+  const locked = new Set<string>();
+  for (;;) {
+    const accounts = await scoring.contactAccounts(tx, contactIds);
+    const keys = contactIds.map((id) => scoring.scopeKey(id, accounts.get(id) ?? null)).filter((k) => !locked.has(k));
+    if (keys.length === 0) return accounts;
+    await scoring.lockScopes(tx, keys, "shared");
+    for (const key of keys) locked.add(key);
+  }
+}
+
+/**
+ * Records interactions and adds them to the counters of every open lead they feed (the
+ * contact's own leads for contact models, its account's leads for account models). Returns
+ * the leads scheduled for evaluation.
+ */
+export async function recordInteractions(tx: Tx, items: InteractionRecord[], now: Date): Promise<{ interactionIds: string[]; leadIds: string[] }> {
+  if (items.length === 0) return { interactionIds: [], leadIds: [] };
+  const contactIds = [...new Set(items.map((i) => i.contactId))].sort();
+  const accountOf = await lockScopesOfContacts(tx, contactIds);
+  const inserted = await scoring.insertInteractions(
+    tx,
+    items.map((i) => ({
+      type: i.type,
+      contactId: i.contactId,
+      occurredAt: i.occurredAt,
+      formId: i.formId ?? null,
+      eventId: i.eventId ?? null,
+      campaign: i.campaign ?? null,
+      url: i.url ?? null,
+      createdAt: now,
+    })),
+  );
+  const models = await scoring.liveModels(tx);
+  if (models.length === 0) return { interactionIds: inserted.map((r) => r.id), leadIds: [] };
+  const accountIds = [...new Set([...accountOf.values()].filter((a): a is string => a !== null))];
+  const reached = await scoring.leadsReachedBy(tx, contactIds, accountIds);
+  const byContact = new Map<string, scoring.ScoringLead[]>();
+  const byAccount = new Map<string, scoring.ScoringLead[]>();
+  for (const lead of reached) {
+    if (lead.contactId) byContact.set(lead.contactId, [...(byContact.get(lead.contactId) ?? []), lead]);
+    if (lead.accountId) byAccount.set(lead.accountId, [...(byAccount.get(lead.accountId) ?? []), lead]);
+  }
+  const deltas = new Map<string, scoring.CounterDelta>();
+  for (const item of items) {
+    const account = accountOf.get(item.contactId) ?? null;
+    const context = { formId: item.formId ?? null, eventId: item.eventId ?? null, campaign: item.campaign ?? null, type: item.type };
+    for (const model of models) {
+      const candidates = model.target === "contact" ? (byContact.get(item.contactId) ?? []) : account ? (byAccount.get(account) ?? []) : [];
+      for (const lead of candidates) {
+        if (!modelApplies(model.target, lead) || scoring.awaitsRescore(model, lead.id)) continue;
+        model.conditions.forEach((condition, index) => {
+          if (condition.kind !== "behavior" || !interactionCounts(condition, lead, context)) return;
+          const key = `${lead.id}|${model.id}|${index}|${item.contactId}`;
+          const at = item.occurredAt.toISOString();
+          const delta =
+            deltas.get(key) ??
+            ({
+              leadId: lead.id,
+              modelId: model.id,
+              conditionIndex: index,
+              contactId: item.contactId,
+              count: 0,
+              times: condition.withinDays !== undefined ? [] : null,
+              windowDays: condition.withinDays ?? null,
+              keepLatest: timesToKeep(condition),
+              lastAt: at,
+            } satisfies scoring.CounterDelta);
+          delta.count++;
+          if (delta.lastAt < at) delta.lastAt = at;
+          if (delta.times && condition.withinDays !== undefined && item.occurredAt.getTime() + condition.withinDays * dayMs > now.getTime()) {
+            delta.times.push(at);
+          }
+          deltas.set(key, delta);
+        });
+      }
+    }
+  }
+  await scoring.addToCounters(tx, [...deltas.values()], now);
+  const leadIds = [...new Set([...deltas.values()].map((d) => d.leadId))];
+  await scoring.scheduleScoring(tx, leadIds, now);
+  return { interactionIds: inserted.map((r) => r.id), leadIds };
+}
+
+/**
+ * Rebuilds the counters of these leads under every live model from the interactions table
+ * and schedules them: for a new lead, a lead linked to another contact or account, a reopened
+ * lead, or a contact that moved to another account (`extraScopes`: the accounts it left).
+ */
+export async function rebuildLeads(tx: Tx, leadIds: readonly string[], now: Date, extraScopes: readonly string[] = []): Promise<void> {
+  if (leadIds.length === 0) return;
+  const leads = await scoring.scoringLeads(tx, leadIds);
+  await scoring.lockScopes(tx, [...leads.flatMap((l) => scoring.scopeKeysOfLead(l)), ...extraScopes.map((a) => `score:${a}`)], "exclusive");
+  // Links may have changed while we waited for the locks: read them again under the locks.
+  const current = await scoring.scoringLeads(tx, leadIds);
+  const models = await scoring.liveModels(tx);
+  for (const model of models) {
+    const ids = current.filter((l) => !scoring.awaitsRescore(model, l.id)).map((l) => l.id);
+    const counted = current.filter((l) => l.active && modelApplies(model.target, l) && !scoring.awaitsRescore(model, l.id)).map((l) => l.id);
+    await scoring.rebuildCounters(tx, model, ids, counted, now);
+  }
+  await scoring.scheduleScoring(tx, current.map((l) => l.id), now);
+}
+
+/** A contact's or account's fields changed: its leads are evaluated again (counters stay). */
+export async function fieldsChanged(tx: Tx, ref: { contactIds?: string[]; accountIds?: string[] }, now: Date): Promise<void> {
+  await scoring.scheduleScoring(tx, await scoring.leadIdsFor(tx, ref), now);
+}
+
+/** A contact moved from one account to another: its leads and both accounts' leads are rebuilt. */
+export async function contactRelinked(tx: Tx, contactId: string, accountIds: Array<string | null>, now: Date): Promise<void> {
+  const accounts = accountIds.filter((a): a is string => a !== null);
+  const leadIds = await scoring.leadIdsFor(tx, { contactIds: [contactId], accountIds: accounts });
+  await rebuildLeads(tx, leadIds, now, [...accounts, contactId]);
+}
