@@ -11,6 +11,7 @@ import {
   type TransitionCheck,
 } from "../../../shared/domain/stages.ts";
 import type { LeadMoveInput } from "../../../shared/schemas/board.ts";
+import { applyScored, averageShown, scoredHighlight, type PendingCards } from "./score-logic.ts";
 
 /** Column order: rank (bytewise), then id so equal ranks still order the same everywhere. */
 export function compareCards(a: LeadCard, b: LeadCard): number {
@@ -49,12 +50,31 @@ export function upsertCard(cards: Map<string, LeadCard>, card: LeadCard): boolea
   return true;
 }
 
-/** Applying an event is an upsert of the full card it carries. */
-export function applyEvent(cards: Map<string, LeadCard>, event: BoardEvent): boolean {
+/**
+ * Applying an event is an upsert of the full card it carries. A score event spares a
+ * pending move's optimistic place (see applyScored), so `pending` is passed when known.
+ */
+export function applyEvent(cards: Map<string, LeadCard>, event: BoardEvent, pending?: Map<string, PendingCards>): boolean {
   if (event.type === "stages.changed") return false;
   if (event.type === "lead.left_view") return cards.delete(event.leadId);
   if (event.type === "lead.removed") return cards.delete(event.lead.id);
+  if (event.type === "lead.scored") return applyScored(cards, pending, event);
   return upsertCard(cards, event.lead);
+}
+
+const verbs: Record<Exclude<BoardEvent["type"], "lead.scored">, string> = {
+  "lead.created": "added by",
+  "lead.moved": "moved by",
+  "lead.updated": "updated by",
+  "lead.removed": "removed by",
+  "stages.changed": "changed by",
+  "lead.left_view": "changed by",
+};
+
+/** What a card shows of someone else's change, e.g. "moved by Mia Marketer"; null for none. */
+export function highlightText(event: BoardEvent): string | null {
+  if (event.type === "lead.scored") return scoredHighlight(event);
+  return `${verbs[event.type]} ${event.actor.name}`;
 }
 
 export type SeqDecision = "apply" | "stale" | "gap";
@@ -171,11 +191,9 @@ export function formatAge(fromIso: string, nowMs: number): string {
   return `${minutes}m`;
 }
 
-/** Mean of the scored cards, rounded; null when none has a score. */
-export function averageScore(cards: readonly LeadCard[]): number | null {
-  const scores = cards.map((c) => c.score).filter((s): s is number => s !== null);
-  if (scores.length === 0) return null;
-  return Math.round(scores.reduce((sum, s) => sum + s, 0) / scores.length);
+/** Mean of the scores the cards show (the best, or one model's), rounded; null when none has one. */
+export function averageScore(cards: readonly LeadCard[], modelId: string | null = null): number | null {
+  return averageShown(cards, modelId);
 }
 
 /** The current card a CONFLICT answer carries in `details.lead`, if it looks like one. */

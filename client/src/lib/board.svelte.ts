@@ -9,9 +9,11 @@ import type { Ack } from "../../../shared/errors.ts";
 import type { BoardView } from "../../../shared/domain/views.ts";
 import type { ClientToServerEvents, ServerToClientEvents } from "../../../shared/events.ts";
 import type { BoardJoinInput } from "../../../shared/schemas/board.ts";
-import { applyEvent, conflictCard, groupByStage, planMove, seqDecision, sortStages, upsertCard } from "./board-logic.ts";
+import type { Role } from "../../../shared/schemas/common.ts";
+import { applyEvent, conflictCard, groupByStage, highlightText, planMove, seqDecision, sortStages, upsertCard } from "./board-logic.ts";
 import { Notices, type Toast, type ToastAction } from "./notices.svelte.ts";
 import { canFillIn, missingOf, OwnChangeLog } from "./own-changes.ts";
+import { salesReadyAlert } from "./score-logic.ts";
 
 export type ConnectionStatus = "connecting" | "online" | "reconnecting" | "offline";
 export type BoardSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -29,6 +31,10 @@ export interface BoardOptions {
   socket?: BoardSocket;
   /** Opens a lead so the user can supply what a refused move lacked (a parent or an owner). */
   onFillIn?: (leadId: string) => void;
+  /** The signed-in user's role: sales roles are alerted of sales-ready leads. */
+  role?: Role;
+  /** Opens a lead from a toast (e.g. a sales-ready alert). */
+  onOpenLead?: (leadId: string) => void;
 }
 
 /** Which board and view to join; absent parts are the server's defaults. */
@@ -40,14 +46,6 @@ export interface BoardTarget {
 const moveTimeoutMs = 8_000;
 const syncTimeoutMs = 10_000;
 const retryMs = 2_000;
-const verbs: Record<BoardEvent["type"], string> = {
-  "lead.created": "added by",
-  "lead.moved": "moved by",
-  "lead.updated": "updated by",
-  "lead.removed": "removed by",
-  "stages.changed": "changed by",
-  "lead.left_view": "changed by",
-};
 
 type Done<T> = (err: Error | null, res: Ack<T>) => void;
 
@@ -262,11 +260,21 @@ export class BoardState {
     const own =
       event.actor.id === this.#options.userId &&
       (this.pending.has(lead.id) || this.own.claims(lead));
-    applyEvent(this.cards, event);
+    applyEvent(this.cards, event, this.pending);
     this.seq = event.seq;
     this.touched.set(lead.id, event.seq);
     this.lastUpdated = new Date();
-    if (!own) this.notices.highlight(lead.id, `${verbs[event.type]} ${event.actor.name}`);
+    const highlight = own ? null : highlightText(event);
+    if (highlight) this.notices.highlight(lead.id, highlight);
+    this.#alertSalesReady(event);
+  }
+
+  /** Sales roles hear of a lead that scoring made sales-ready, with a way to open it. */
+  #alertSalesReady(event: BoardEvent): void {
+    const alert = salesReadyAlert(event, this.#options.role);
+    if (!alert) return;
+    const open = this.#options.onOpenLead;
+    this.toast(alert.text, "info", open ? { label: "Open lead", run: () => open(alert.leadId) } : undefined);
   }
 
   async #join(): Promise<void> {

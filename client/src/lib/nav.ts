@@ -4,7 +4,7 @@
 import { can, type Action } from "../../../shared/domain/permissions.ts";
 import type { Role } from "../../../shared/schemas/common.ts";
 
-export const pages = ["board", "leads", "forms", "events", "linkedin", "matching", "processes", "segments", "imports"] as const;
+export const pages = ["board", "leads", "forms", "events", "linkedin", "matching", "processes", "segments", "scoring", "imports"] as const;
 export type Page = (typeof pages)[number];
 
 export interface NavItem {
@@ -23,6 +23,7 @@ export const navItems: readonly NavItem[] = [
   { page: "matching", label: "Matching", action: "strategy.manage" },
   { page: "processes", label: "Processes", action: "process.manage" },
   { page: "segments", label: "Segments", action: "segment.manage" },
+  { page: "scoring", label: "Scoring models", action: "model.view" },
   { page: "imports", label: "Imports", action: "import.run" },
 ];
 
