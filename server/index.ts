@@ -64,7 +64,7 @@ async function main(): Promise<void> {
 
   let seeded = false;
   if (config.seedDemo && (await isDatabaseEmpty(database.db))) {
-    const result = await seedDemo(database.db, app.services, new Date());
+    const result = await seedDemo(database.db, app, new Date());
     seeded = true;
     logger.info(
       { ...result, logins: demoUsers.map((u) => `${u.email} (${u.role})`), password: demoPassword },
@@ -81,6 +81,7 @@ async function main(): Promise<void> {
         logger,
         now: () => new Date(),
         meanIntervalMs: config.simulateIntervalMs,
+        wakeScoring: () => app.scoring.worker.wake(),
       })
     : undefined;
 
