@@ -3,6 +3,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import path from "node:path";
 import express from "express";
 import type { Logger } from "pino";
+import { Gauge } from "prom-client";
 import { Server } from "socket.io";
 import { userRoom } from "../shared/events.ts";
 import type { Database } from "./db/client.ts";
@@ -19,6 +20,7 @@ import { segmentRoutes } from "./http/segment-routes.ts";
 import { lifecycleRoutes } from "./http/lifecycle-routes.ts";
 import { processRoutes } from "./http/process-routes.ts";
 import { createMetrics } from "./metrics.ts";
+import { queueDepth } from "./repositories/scoring.ts";
 import { AuthService } from "./services/auth-service.ts";
 import { ApiKeyService } from "./services/api-key-service.ts";
 import { InteractionService } from "./services/interaction-service.ts";
@@ -114,6 +116,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
     onRound: (round, ms) => {
       if (round.scored.length > 0) metrics.scoringRounds.observe(ms / 1000);
       metrics.leadsScored.inc(round.scored.length);
+    },
+  });
+  new Gauge({
+    name: "scoring_queue_due",
+    help: "Leads waiting to be scored now (the live scoring backlog)",
+    registers: [metrics.registry],
+    async collect() {
+      this.set(await queueDepth(database.db, now()));
     },
   });
   const rescores = new RescoreJobs(database.db, fanout, { logger, now });

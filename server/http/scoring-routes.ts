@@ -3,9 +3,12 @@ import { id } from "../../shared/schemas/common.ts";
 import { interactionBatch, scoringModelInput, scoringModelPatch, scoringPreviewInput } from "../../shared/schemas/scoring.ts";
 import { batchItems, type InteractionService } from "../services/interaction-service.ts";
 import type { ScoringModelService } from "../services/scoring-model-service.ts";
+import { requirePermission } from "../services/actor.ts";
+import { requireScope } from "../services/api-key-service.ts";
 import { requireActor } from "./auth-routes.ts";
 import { parseInput } from "./parse.ts";
 
+/** Who may do something is checked before what they sent: a forbidden caller learns nothing from validation. */
 export function scoringRoutes(models: ScoringModelService, interactions: InteractionService, now: () => Date): Router {
   const router = Router();
 
@@ -15,12 +18,14 @@ export function scoringRoutes(models: ScoringModelService, interactions: Interac
 
   router.post("/scoring-models", async (req, res) => {
     const actor = requireActor(res);
+    requirePermission(actor, "model.manage");
     res.status(201).json(await models.create(actor, parseInput(scoringModelInput, req.body), now()));
   });
 
   // Registered before "/scoring-models/:id" so "preview" is never read as an id.
   router.post("/scoring-models/preview", async (req, res) => {
     const actor = requireActor(res);
+    requirePermission(actor, "model.manage");
     res.json(await models.preview(actor, null, parseInput(scoringPreviewInput, req.body ?? {}), now()));
   });
 
@@ -31,12 +36,14 @@ export function scoringRoutes(models: ScoringModelService, interactions: Interac
 
   router.patch("/scoring-models/:id", async (req, res) => {
     const actor = requireActor(res);
+    requirePermission(actor, "model.manage");
     const modelId = parseInput(id, req.params.id);
     res.json(await models.update(actor, modelId, parseInput(scoringModelPatch, req.body), now()));
   });
 
   router.post("/scoring-models/:id/preview", async (req, res) => {
     const actor = requireActor(res);
+    requirePermission(actor, "model.manage");
     const modelId = parseInput(id, req.params.id);
     res.json(await models.preview(actor, modelId, parseInput(scoringPreviewInput, req.body ?? {}), now()));
   });
@@ -53,6 +60,7 @@ export function scoringRoutes(models: ScoringModelService, interactions: Interac
 
   router.post("/interactions", async (req, res) => {
     const actor = requireActor(res);
+    requireScope(actor, "ingest");
     const batch = parseInput(interactionBatch, req.body);
     res.json(await interactions.ingest(actor, batchItems(batch), now()));
   });

@@ -148,6 +148,23 @@ export function scopeKeysOfLead(lead: Pick<ScoringLead, "contactId" | "contactAc
   return keys;
 }
 
+/**
+ * Holds these leads' rows against changes of their keys (FOR KEY SHARE), waiting for anyone
+ * who locked them for an edit. Writing counters, scores or queue rows of a lead takes this lock
+ * anyway (their foreign keys); taking it *before* the scope locks keeps one order everywhere:
+ * a lead edit locks the lead, then (rebuilding) its scopes; recording must not hold a scope
+ * while it waits for such a lead.
+ */
+export async function lockLeadsKeyShare(tx: Tx, leadIds: readonly string[]): Promise<void> {
+  if (leadIds.length === 0) return;
+  await tx
+    .select({ id: leads.id })
+    .from(leads)
+    .where(inArray(leads.id, [...new Set(leadIds)]))
+    .orderBy(asc(leads.id))
+    .for("key share");
+}
+
 /** Takes the locks in one statement, in hash order, so two transactions never wait on each other in a cycle. */
 export async function lockScopes(tx: Tx, keys: Iterable<string>, mode: "shared" | "exclusive"): Promise<void> {
   const unique = [...new Set(keys)];
@@ -351,10 +368,16 @@ export async function scheduleScoring(tx: Executor, leadIds: readonly string[], 
     .onConflictDoUpdate({ target: scoreQueue.leadId, set: { dueAt: sql`least(${scoreQueue.dueAt}, excluded.due_at)` } });
 }
 
-/** Schedules each lead at its own time (expiry of a window). */
+/** Schedules each lead at its own time (expiry of a window); a lead listed more than once (one per model) is due at its earliest. */
 export async function scheduleEach(tx: Executor, entries: Array<{ leadId: string; dueAt: Date }>): Promise<void> {
   if (entries.length === 0) return;
-  const sorted = [...entries].sort((a, b) => a.leadId.localeCompare(b.leadId));
+  // One row per lead: an upsert may not touch the same row twice in one statement.
+  const earliest = new Map<string, Date>();
+  for (const { leadId, dueAt } of entries) {
+    const known = earliest.get(leadId);
+    if (!known || dueAt < known) earliest.set(leadId, dueAt);
+  }
+  const sorted = [...earliest].map(([leadId, dueAt]) => ({ leadId, dueAt })).sort((a, b) => a.leadId.localeCompare(b.leadId));
   await tx
     .insert(scoreQueue)
     .values(sorted)
@@ -502,4 +525,42 @@ export async function salesReadyMarkedByScore(db: Executor, leadId: string): Pro
     .orderBy(desc(leadHistory.seq))
     .limit(1);
   return rows[0]?.reason === "score" && rows[0]?.toValue === true;
+}
+
+// ---- what scoring changes on leads, in bulk ----
+
+export async function setSalesReady(tx: Tx, flags: ReadonlyMap<string, boolean>): Promise<void> {
+  for (const value of [true, false]) {
+    const ids = [...flags].filter(([, v]) => v === value).map(([id]) => id);
+    if (ids.length > 0) await tx.update(leads).set({ salesReady: value }).where(inArray(leads.id, ids));
+  }
+}
+
+/** Moves leads to their new stages at the given ranks (a version bump each, as every move). */
+export async function placeLeads(tx: Tx, placements: Array<{ leadId: string; stageId: string; rank: string }>, now: Date): Promise<void> {
+  if (placements.length === 0) return;
+  const payload = JSON.stringify(placements.map((p) => ({ id: p.leadId, stage_id: p.stageId, rank: p.rank })));
+  await tx.execute(sql`
+    update leads set stage_id = x.stage_id, rank = x.rank, version = leads.version + 1,
+      updated_at = ${now.toISOString()}::timestamptz, stage_entered_at = ${now.toISOString()}::timestamptz
+    from jsonb_to_recordset(${payload}::jsonb) as x(id uuid, stage_id uuid, rank text)
+    where leads.id = x.id`);
+}
+
+export async function bumpVersions(tx: Tx, leadIds: readonly string[], now: Date): Promise<void> {
+  if (leadIds.length === 0) return;
+  await tx
+    .update(leads)
+    .set({ version: sql`${leads.version} + 1`, updatedAt: now })
+    .where(inArray(leads.id, [...leadIds]));
+}
+
+export async function insertHistories(tx: Tx, entries: Array<typeof leadHistory.$inferInsert>): Promise<void> {
+  if (entries.length > 0) await tx.insert(leadHistory).values(entries);
+}
+
+export async function processIdsOf(db: Executor, leadIds: readonly string[]): Promise<string[]> {
+  if (leadIds.length === 0) return [];
+  const rows = await db.selectDistinct({ processId: leads.processId }).from(leads).where(inArray(leads.id, [...leadIds]));
+  return rows.map((r) => r.processId).sort();
 }

@@ -23,6 +23,16 @@ export class EventLog {
     this.appended.push(event);
     return event;
   }
+
+  /** Several events on one board: one seq reservation and one insert, in the given order. */
+  async appendAll(boardId: string, drafts: BoardEventDraft[]): Promise<BoardEvent[]> {
+    if (drafts.length === 0) return [];
+    const first = await reserveSeqs(this.tx, boardId, drafts.length);
+    const events = drafts.map((draft, i) => ({ ...draft, boardId, seq: first + i, at: this.now.toISOString() }) as BoardEvent);
+    await insertEvents(this.tx, events);
+    this.appended.push(...events);
+    return events;
+  }
 }
 
 /**

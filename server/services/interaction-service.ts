@@ -70,7 +70,8 @@ export class InteractionService {
       records.push({
         type: item.type,
         contactId,
-        occurredAt: item.occurredAt ? new Date(item.occurredAt) : now,
+        // Within the allowed skew a time ahead of ours is our clock being behind: it happened now.
+        occurredAt: item.occurredAt ? new Date(Math.min(Date.parse(item.occurredAt), now.getTime())) : now,
         formId: item.formId ?? null,
         eventId: item.eventId ?? null,
         campaign: item.campaign ?? null,

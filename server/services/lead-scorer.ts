@@ -1,14 +1,16 @@
-import type { BoardStage, ScoreChange } from "../../shared/board.ts";
-import { rankBetween } from "../../shared/domain/ranks.ts";
+import type { BoardEventDraft, BoardStage, ScoreChange } from "../../shared/board.ts";
+import { ranksAfter } from "../../shared/domain/ranks.ts";
+import type { leadHistory } from "../../drizzle/schema.ts";
 import {
   evaluateLead,
   modelApplies,
   salesReadyAfter,
+  type BehaviorCounter,
   type BreakdownItem,
   type Evaluation,
   type ScoringRules,
 } from "../../shared/domain/scoring.ts";
-import { checkTransition, stageAfterFlag } from "../../shared/domain/stages.ts";
+import { checkTransition, stageAfterFlag, type StageRule } from "../../shared/domain/stages.ts";
 import type { Tx } from "../db/client.ts";
 import * as boardsRepo from "../repositories/boards.ts";
 import * as leadsRepo from "../repositories/leads.ts";
@@ -72,19 +74,14 @@ export async function scoreLeads(tx: Tx, log: EventLog, leadIds: readonly string
       }
       const contact = model.target === "contact" && lead.contactId ? (contactsById.get(lead.contactId) ?? null) : null;
       const account = lead.accountId ? (accountsById.get(lead.accountId) ?? null) : null;
-      const evaluation = evaluateLead(
-        rulesOf(model),
-        { contact, account, counters: counters.get(lead.id)?.get(model.id) ?? new Map() },
-        now,
-      );
-      planned.push({ model, evaluation });
+      const held = counters.get(lead.id)?.get(model.id) ?? new Map<number, BehaviorCounter[]>();
+      planned.push({ model, evaluation: evaluateLead(rulesOf(model), { contact, account, counters: held }, now) });
     }
     plans.set(lead.id, planned);
   }
 
   // Writing: boards first (sorted), then the leads that are free.
-  const beforeCards = await leadsRepo.findCards(tx, ids);
-  const processIds = [...new Set([...beforeCards.values()].map((c) => c.processId))].sort();
+  const processIds = await scoring.processIdsOf(tx, ids);
   const boardByProcess = new Map<string, boardsRepo.BoardRow>();
   for (const processId of processIds) {
     const board = await boardsRepo.findBoardByProcess(tx, processId);
@@ -186,6 +183,10 @@ export async function scoreLeads(tx: Tx, log: EventLog, leadIds: readonly string
     return stages;
   };
   const automated: Array<{ leadId: string; salesReadyMarked: boolean; moved: { fromStage: string; toStage: string } | null }> = [];
+  const flags = new Map<string, boolean>();
+  const histories: Array<typeof leadHistory.$inferInsert> = [];
+  const moves = new Map<string, Array<{ leadId: string }>>();
+  const at = { actorId: null, actorName: scoringActor.name, at: now };
   for (const outcome of outcomes) {
     const { lead } = outcome;
     if (lead.status !== "open") continue;
@@ -193,28 +194,25 @@ export async function scoreLeads(tx: Tx, log: EventLog, leadIds: readonly string
     let moved: { fromStage: string; toStage: string } | null = null;
     const stages = await stagesOf(lead.processId);
     const current = stages.find((s) => s.id === lead.stageId);
-    const at = { actorId: null, actorName: scoringActor.name, at: now };
+    let target: StageRule | null = null;
     if (outcome.crossed && !lead.salesReady && !lead.isTest) {
-      await leadsRepo.setFlag(tx, lead.id, "sales_ready", true);
+      flags.set(lead.id, true);
       const reached = outcome.changes.filter((c) => c.crossedThreshold).map((c) => `${c.modelName} ${c.to} ≥ ${c.threshold}`);
-      await leadsRepo.insertHistory(tx, { leadId: lead.id, kind: "flag", field: "sales_ready", fromValue: false, toValue: true, reason: "score", note: reached.join("; "), ...at });
+      histories.push({ leadId: lead.id, kind: "flag", field: "sales_ready", fromValue: false, toValue: true, reason: "score", note: reached.join("; "), ...at });
       salesReadyMarked = true;
-      const target = current ? stageAfterFlag(stages, current, "sales_ready") : null;
-      if (current && target && target.id !== current.id) moved = { fromStage: current.key, toStage: target.key };
+      target = current ? stageAfterFlag(stages, current, "sales_ready") : null;
     } else if (outcome.dropped && !outcome.holdsSalesReady && lead.salesReady && (await scoring.salesReadyMarkedByScore(tx, lead.id))) {
-      await leadsRepo.setFlag(tx, lead.id, "sales_ready", false);
-      await leadsRepo.insertHistory(tx, { leadId: lead.id, kind: "flag", field: "sales_ready", fromValue: true, toValue: false, reason: "score", note: "score fell below the threshold", ...at });
+      flags.set(lead.id, false);
+      histories.push({ leadId: lead.id, kind: "flag", field: "sales_ready", fromValue: true, toValue: false, reason: "score", note: "score fell below the threshold", ...at });
     } else if (outcome.firstScored && current && !lead.isTest) {
       // A lead scored for the first time leaves the first stage: marketing qualification has begun.
-      const first = stages[0];
-      const next = stages[1];
-      if (first && next && current.id === first.id && checkTransition(lead, first, next).allowed) moved = { fromStage: current.key, toStage: next.key };
+      const [first, next] = stages;
+      if (first && next && current.id === first.id && checkTransition(lead, first, next).allowed) target = next;
     }
-    if (moved && current) {
-      const target = stages.find((s) => s.key === moved!.toStage)!;
-      const rank = rankBetween(await leadsRepo.lastRankInStage(tx, target.id, lead.id), null);
-      await leadsRepo.updateLeadPlacement(tx, lead.id, { stageId: target.id, rank, stageChanged: true, now });
-      await leadsRepo.insertHistory(tx, {
+    if (current && target && target.id !== current.id) {
+      moved = { fromStage: current.key, toStage: target.key };
+      moves.set(target.id, [...(moves.get(target.id) ?? []), { leadId: lead.id }]);
+      histories.push({
         leadId: lead.id,
         fromStageId: current.id,
         toStageId: target.id,
@@ -222,20 +220,31 @@ export async function scoreLeads(tx: Tx, log: EventLog, leadIds: readonly string
         note: salesReadyMarked ? "sales-ready by score" : "first scored",
         ...at,
       });
-    } else if (salesReadyMarked || outcome.dropped) {
-      await leadsRepo.updateLeadState(tx, lead.id, {}, now);
     }
-    if (outcome.changes.length > 0 || salesReadyMarked || moved) automated.push({ leadId: lead.id, salesReadyMarked, moved });
+    if (outcome.changes.length > 0 || flags.has(lead.id) || moved) automated.push({ leadId: lead.id, salesReadyMarked, moved });
   }
+  // Set-based writes: a rescore may move thousands of leads out of Inquiry at once.
+  await scoring.setSalesReady(tx, flags);
+  const placements: Array<{ leadId: string; stageId: string; rank: string }> = [];
+  for (const [stageId, leadsMoving] of moves) {
+    // The board lock is held: appends to the column are serialised, as in lead creation.
+    const ranks = ranksAfter(await leadsRepo.lastRankInStage(tx, stageId), leadsMoving.length);
+    leadsMoving.forEach((m, i) => placements.push({ leadId: m.leadId, stageId, rank: ranks[i]! }));
+  }
+  await scoring.placeLeads(tx, placements, now);
+  const placed = new Set(placements.map((p) => p.leadId));
+  await scoring.bumpVersions(tx, [...flags.keys()].filter((id) => !placed.has(id)), now);
+  await scoring.insertHistories(tx, histories);
 
   const cards = await leadsRepo.findCards(tx, automated.map((a) => a.leadId));
   const changesByLead = new Map(outcomes.map((o) => [o.lead.id, o.changes]));
-  let events = 0;
+  const drafts = new Map<string, BoardEventDraft[]>();
   for (const item of automated) {
     const card = cards.get(item.leadId);
     const board = card ? boardByProcess.get(card.processId) : undefined;
     if (!card || !board) continue;
-    await log.append(board.id, {
+    const list = drafts.get(board.id) ?? [];
+    list.push({
       type: "lead.scored",
       actor: toEventActor(scoringActor),
       lead: card,
@@ -243,7 +252,9 @@ export async function scoreLeads(tx: Tx, log: EventLog, leadIds: readonly string
       salesReadyMarked: item.salesReadyMarked,
       moved: item.moved,
     });
-    events++;
+    drafts.set(board.id, list);
   }
+  let events = 0;
+  for (const [boardId, list] of drafts) events += (await log.appendAll(boardId, list)).length;
   return { scored: [...lockedIds], deferred, events };
 }

@@ -108,6 +108,8 @@ export class RescoreJobs {
         return { model: finished, ids };
       }
       if (model.rescoreMode === "score" && model.status === "live") {
+        // Lead rows before scope locks, the order recording and lead edits take them in.
+        await scoring.lockLeadsKeyShare(tx, ids);
         const scopes = await scoring.scoringLeads(tx, ids);
         await scoring.lockScopes(tx, scopes.flatMap((l) => scoring.scopeKeysOfLead(l)), "exclusive");
         const current = await scoring.scoringLeads(tx, ids);

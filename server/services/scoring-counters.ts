@@ -24,15 +24,28 @@ export interface InteractionRecord {
   url?: string | null;
 }
 
-/** Reads the contacts' accounts and takes their scope locks, until what was locked is what is true. */
-async function lockScopesOfContacts(tx: Tx, contactIds: string[]): Promise<Map<string, string | null>> {
-  const locked = new Set<string>();
+/**
+ * Locks what recording reads before it writes, in the order every writer of counters takes
+ * them: first the rows of the open leads these contacts' interactions reach (waiting for
+ * anyone editing them, who may be about to rebuild them), then the contacts' scope locks,
+ * shared. Holding a scope lock while waiting for a lead that someone locked to relink it, and
+ * who waits for that scope to rebuild it, would be a deadlock. Repeats until what was locked
+ * is what is true; returns the contacts' accounts and the leads as they are under the locks.
+ */
+async function lockForRecording(tx: Tx, contactIds: string[]): Promise<{ accountOf: Map<string, string | null>; reached: scoring.ScoringLead[] }> {
+  const lockedLeads = new Set<string>();
+  const lockedScopes = new Set<string>();
   for (;;) {
-    const accounts = await scoring.contactAccounts(tx, contactIds);
-    const keys = contactIds.map((id) => scoring.scopeKey(id, accounts.get(id) ?? null)).filter((k) => !locked.has(k));
-    if (keys.length === 0) return accounts;
+    const accountOf = await scoring.contactAccounts(tx, contactIds);
+    const accountIds = [...new Set([...accountOf.values()].filter((a): a is string => a !== null))];
+    const reached = await scoring.leadsReachedBy(tx, contactIds, accountIds);
+    const leadIds = reached.map((l) => l.id).filter((id) => !lockedLeads.has(id));
+    const keys = contactIds.map((id) => scoring.scopeKey(id, accountOf.get(id) ?? null)).filter((k) => !lockedScopes.has(k));
+    if (leadIds.length === 0 && keys.length === 0) return { accountOf, reached };
+    await scoring.lockLeadsKeyShare(tx, leadIds);
     await scoring.lockScopes(tx, keys, "shared");
-    for (const key of keys) locked.add(key);
+    for (const id of leadIds) lockedLeads.add(id);
+    for (const key of keys) lockedScopes.add(key);
   }
 }
 
@@ -41,10 +54,12 @@ async function lockScopesOfContacts(tx: Tx, contactIds: string[]): Promise<Map<s
  * contact's own leads for contact models, its account's leads for account models). Returns
  * the leads scheduled for evaluation.
  */
-export async function recordInteractions(tx: Tx, items: InteractionRecord[], now: Date): Promise<{ interactionIds: string[]; leadIds: string[] }> {
-  if (items.length === 0) return { interactionIds: [], leadIds: [] };
+export async function recordInteractions(tx: Tx, given: InteractionRecord[], now: Date): Promise<{ interactionIds: string[]; leadIds: string[] }> {
+  if (given.length === 0) return { interactionIds: [], leadIds: [] };
+  // Nothing happens in the future: a time ahead of ours (a channel's clock) is read as now.
+  const items = given.map((i) => (i.occurredAt.getTime() > now.getTime() ? { ...i, occurredAt: now } : i));
   const contactIds = [...new Set(items.map((i) => i.contactId))].sort();
-  const accountOf = await lockScopesOfContacts(tx, contactIds);
+  const { accountOf, reached } = await lockForRecording(tx, contactIds);
   const inserted = await scoring.insertInteractions(
     tx,
     items.map((i) => ({
@@ -60,8 +75,6 @@ export async function recordInteractions(tx: Tx, items: InteractionRecord[], now
   );
   const models = await scoring.liveModels(tx);
   if (models.length === 0) return { interactionIds: inserted.map((r) => r.id), leadIds: [] };
-  const accountIds = [...new Set([...accountOf.values()].filter((a): a is string => a !== null))];
-  const reached = await scoring.leadsReachedBy(tx, contactIds, accountIds);
   const byContact = new Map<string, scoring.ScoringLead[]>();
   const byAccount = new Map<string, scoring.ScoringLead[]>();
   for (const lead of reached) {
@@ -116,6 +129,8 @@ export async function recordInteractions(tx: Tx, items: InteractionRecord[], now
  */
 export async function rebuildLeads(tx: Tx, leadIds: readonly string[], now: Date, extraScopes: readonly string[] = []): Promise<void> {
   if (leadIds.length === 0) return;
+  // Lead rows before scope locks, as recording takes them (nothing to wait for when the caller locked the lead).
+  await scoring.lockLeadsKeyShare(tx, leadIds);
   const leads = await scoring.scoringLeads(tx, leadIds);
   await scoring.lockScopes(tx, [...leads.flatMap((l) => scoring.scopeKeysOfLead(l)), ...extraScopes.map((a) => `score:${a}`)], "exclusive");
   // Links may have changed while we waited for the locks: read them again under the locks.

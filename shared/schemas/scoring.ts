@@ -220,13 +220,21 @@ export type InteractionInput = z.infer<typeof interactionInput>;
 
 export const maxInteractionBatch = 5_000;
 
-/** The batch is checked item by item by the service, so one bad item never rejects the rest. */
-export const interactionBatch = z.union([
-  z.array(z.unknown()).min(1, "send at least one interaction").max(maxInteractionBatch, `at most ${maxInteractionBatch} per request`),
-  z.strictObject({
-    interactions: z.array(z.unknown()).min(1, "send at least one interaction").max(maxInteractionBatch, `at most ${maxInteractionBatch} per request`),
-  }),
-]);
+const anyItems = z.array(z.unknown());
+
+/**
+ * The batch is checked item by item by the service, so one bad item never rejects the rest.
+ * Its size is checked after its shape: zod would otherwise report an oversized array as a
+ * union mismatch and lose the message that says the limit.
+ */
+export const interactionBatch = z
+  .union([anyItems, z.strictObject({ interactions: anyItems })], { message: "send an array of interactions, or {interactions: [...]}" })
+  .superRefine((body, ctx) => {
+    const items = Array.isArray(body) ? body : body.interactions;
+    const path = Array.isArray(body) ? [] : ["interactions"];
+    if (items.length === 0) ctx.addIssue({ code: "custom", path, message: "send at least one interaction" });
+    if (items.length > maxInteractionBatch) ctx.addIssue({ code: "custom", path, message: `at most ${maxInteractionBatch} per request` });
+  });
 
 /** What the API answers about a model. */
 export interface ScoringModelView {

@@ -1,0 +1,239 @@
+/**
+ * Live scoring: `npx tsx test/bench/scoring-bench.ts` (or `npm run bench:scoring`).
+ *
+ * Starts the server in its own process (this process is the load generator), makes
+ * BENCH_LEADS contact-based leads with a CSV import, publishes a live model and waits for its
+ * rescore, then measures:
+ *  1. throughput: interactions posted to `POST /api/interactions` in batches by several
+ *     concurrent senders, counted until the scoring backlog (`scoring_queue_due` in /metrics)
+ *     is empty again: "ingested and scored per second";
+ *  2. latency: at BENCH_RATE interactions/s, the time from each POST to the `lead.scored`
+ *     board event for its lead at a connected client (each lead is hit at most once a second,
+ *     so every interaction has its own event), p50 and p99.
+ *
+ *   BENCH_LEADS (default 2000)             leads (and contacts)
+ *   BENCH_INTERACTIONS (default 100000)    interactions in the throughput phase
+ *   BENCH_BATCH (default 1000)             interactions per request
+ *   BENCH_SENDERS (default 4)              concurrent requests in the throughput phase
+ *   BENCH_RATE (default 1000)              interactions per second in the latency phase
+ *   BENCH_SECONDS (default 10)             length of the latency phase
+ *   BENCH_DATABASE_URL                     run the server on PostgreSQL instead of embedded PGlite
+ *
+ * Goals (reported, not asserted): ≥ 20,000 interactions/s on PostgreSQL; p99 ≤ 250 ms.
+ */
+import http from "node:http";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { io as connect, type Socket } from "socket.io-client";
+import type { BoardEvent, BoardSnapshot } from "../../shared/board.ts";
+import type { Ack } from "../../shared/errors.ts";
+import type { ImportView } from "../../shared/schemas/imports.ts";
+import type { ScoringModelView } from "../../shared/schemas/scoring.ts";
+import { startServerProcess } from "../support/server-process.ts";
+import { login } from "../support/server.ts";
+import { percentile, printTable, type BenchRow } from "./stats.ts";
+
+const leadCount = Number(process.env.BENCH_LEADS ?? 2000);
+const total = Number(process.env.BENCH_INTERACTIONS ?? 100_000);
+const batchSize = Number(process.env.BENCH_BATCH ?? 1000);
+const senders = Number(process.env.BENCH_SENDERS ?? 4);
+const rate = Number(process.env.BENCH_RATE ?? 1000);
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const databaseUrl = process.env.BENCH_DATABASE_URL;
+const adminEmail = "bench.admin@bench.example";
+const adminPassword = "bench-password-123";
+const types = ["email_opened", "email_clicked", "form_submitted", "website_visited", "event_registered", "event_attended"] as const;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function json<T>(res: Response): Promise<T> {
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${res.status} ${text.slice(0, 500)}`);
+  return JSON.parse(text) as T;
+}
+
+function importLeads(url: string, cookie: string, emails: string[]): Promise<string> {
+  const body = Readable.from([`First Name,Last Name,Email,Company,Topic\n`, ...emails.map((e, i) => `Bench${i},Person,${e},Bench Co ${i % 200},Bench topic\n`)]);
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}/api/imports?kind=leads&fileName=bench.csv`, { method: "POST", headers: { cookie, "content-type": "text/csv" } });
+    req.on("response", (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (text += c));
+      res.on("end", () => (res.statusCode === 202 ? resolve((JSON.parse(text) as { importId: string }).importId) : reject(new Error(text))));
+    });
+    req.on("error", reject);
+    body.pipe(req);
+  });
+}
+
+async function queueDue(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^scoring_queue_due (\d+)/m.exec(text)?.[1] ?? "NaN");
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "lpb-scoring-bench-"));
+  const server = startServerProcess({
+    SEED_DEMO: "0",
+    SIMULATE: "0",
+    LOG_LEVEL: "info",
+    BOOTSTRAP_ADMIN_EMAIL: adminEmail,
+    BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: dataDir }),
+  });
+  const rows: BenchRow[] = [];
+  const results: Record<string, unknown> = { database: databaseUrl ? "postgres" : "pglite", leads: leadCount };
+  let socket: Socket | undefined;
+  try {
+    const url = await server.ready;
+    const cookie = await login(url, adminEmail, adminPassword);
+    const auth = { cookie, "content-type": "application/json" };
+    const run = Date.now().toString(36);
+    const emails = Array.from({ length: leadCount }, (_, i) => `b${i}.${run}@bench.example`);
+
+    console.log(`server ${url} (${results.database}); importing ${leadCount} leads…`);
+    const importId = await importLeads(url, cookie, emails);
+    for (;;) {
+      const view = await json<ImportView>(await fetch(`${url}/api/imports/${importId}`, { headers: { cookie } }));
+      if (view.status !== "running") break;
+      await sleep(250);
+    }
+    const { key } = await json<{ key: string }>(
+      await fetch(`${url}/api/api-keys`, { method: "POST", headers: auth, body: JSON.stringify({ name: `bench ${run}`, scopes: ["ingest"] }) }),
+    );
+    const { model } = await json<{ model: ScoringModelView }>(
+      await fetch(`${url}/api/scoring-models`, {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({
+          name: `Bench model ${run}`,
+          target: "contact",
+          // High enough that nobody crosses it: the bench measures scoring, not stage moves.
+          threshold: 100_000,
+          status: "live",
+          grades: [
+            { grade: "B", min: 0, max: 99 },
+            { grade: "A", min: 100, max: 100_000 },
+          ],
+          conditions: [
+            { kind: "behavior", interaction: "email_opened", points: 1, frequency: "each", withinDays: 30 },
+            { kind: "behavior", interaction: "email_clicked", points: 3, frequency: "each" },
+            { kind: "behavior", interaction: "form_submitted", points: 10, frequency: "each", withinDays: 90 },
+            { kind: "behavior", interaction: "website_visited", points: 1, frequency: "each", withinDays: 7 },
+            { kind: "behavior", interaction: "event_registered", points: 15, frequency: "once" },
+            { kind: "behavior", interaction: "event_attended", points: 25, frequency: "once" },
+          ],
+        }),
+      }),
+    );
+    for (;;) {
+      const { model: m } = await json<{ model: ScoringModelView }>(await fetch(`${url}/api/scoring-models/${model.id}`, { headers: { cookie } }));
+      if (m.rescore?.status !== "running") break;
+      await sleep(250);
+    }
+    while ((await queueDue(url)) > 0) await sleep(100);
+
+    const ingestHeaders = { authorization: `Bearer ${key}`, "content-type": "application/json" };
+    const post = async (items: unknown[]) => {
+      const result = await json<{ accepted: number; rejected: unknown[] }>(
+        await fetch(`${url}/api/interactions`, { method: "POST", headers: ingestHeaders, body: JSON.stringify(items) }),
+      );
+      if (result.rejected.length > 0) throw new Error(`rejected: ${JSON.stringify(result.rejected.slice(0, 3))}`);
+      return result.accepted;
+    };
+
+    // 1. Throughput: ingested and scored.
+    console.log(`throughput: ${total} interactions in batches of ${batchSize}, ${senders} senders…`);
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: senders }, async () => {
+        while (next < total) {
+          const from = next;
+          next += batchSize;
+          const items = Array.from({ length: Math.min(batchSize, total - from) }, (_, i) => ({
+            type: types[(from + i) % types.length],
+            email: emails[Math.floor(Math.random() * leadCount)],
+          }));
+          await post(items);
+        }
+      }),
+    );
+    const ingested = performance.now() - started;
+    while ((await queueDue(url)) > 0) await sleep(20);
+    const scored = performance.now() - started;
+    const perSecond = Math.round(total / (scored / 1000));
+    console.log(`  ${perSecond}/s (ingest alone ${Math.round(total / (ingested / 1000))}/s)`);
+    results.throughput = { interactions: total, ingestSeconds: ingested / 1000, ingestedAndScoredSeconds: scored / 1000, perSecond };
+    rows.push({ what: `interactions ingested and scored/s (${results.database})`, figure: String(perSecond), baseline: `ingest only ${Math.round(total / (ingested / 1000))}/s`, ratio: "—", goal: "≥ 20,000/s on PostgreSQL", pass: databaseUrl ? perSecond >= 20_000 : null });
+
+    // 2. Latency at a steady rate, to a connected client.
+    socket = connect(url, { transports: ["websocket"], forceNew: true, reconnection: false, extraHeaders: { cookie } });
+    await new Promise<void>((resolve, reject) => {
+      socket!.once("connect", () => resolve());
+      socket!.once("connect_error", reject);
+    });
+    const joined = (await socket.timeout(10_000).emitWithAck("board:join", {})) as Ack<BoardSnapshot>;
+    if (!joined.ok) throw new Error(`join failed: ${joined.error.message}`);
+    const leadByContact = new Map(joined.data.leads.filter((l) => l.contactId).map((l) => [l.contactId!, l.id]));
+    const contactIds = [...leadByContact.keys()];
+    const pending = new Map<string, number>();
+    const latencies: number[] = [];
+    socket.on("board:event", (event: BoardEvent) => {
+      if (event.type !== "lead.scored") return;
+      const t0 = pending.get(event.lead.id);
+      if (t0 === undefined) return;
+      pending.delete(event.lead.id);
+      latencies.push(performance.now() - t0);
+    });
+    const tickMs = 50;
+    const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+    console.log(`latency: ${rate}/s for ${seconds}s (${perTick} per ${tickMs} ms) to ${contactIds.length} leads…`);
+    let cursor = 0;
+    let sent = 0;
+    const phaseStart = performance.now();
+    const inflight: Promise<unknown>[] = [];
+    for (let tick = 0; performance.now() - phaseStart < seconds * 1000; tick++) {
+      const due = phaseStart + tick * tickMs;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      const items = [];
+      for (let i = 0; i < perTick; i++) {
+        const contactId = contactIds[cursor++ % contactIds.length]!;
+        const leadId = leadByContact.get(contactId)!;
+        if (pending.has(leadId)) continue;
+        pending.set(leadId, performance.now());
+        items.push({ type: types[sent++ % types.length], contactId });
+      }
+      if (items.length > 0) inflight.push(post(items));
+    }
+    await Promise.all(inflight);
+    const deadline = performance.now() + 5000;
+    while (pending.size > 0 && performance.now() < deadline) await sleep(20);
+    latencies.sort((a, b) => a - b);
+    const p50 = percentile(latencies, 50);
+    const p99 = percentile(latencies, 99);
+    results.latency = { rate, seconds, sent, received: latencies.length, lost: pending.size, p50Ms: p50, p99Ms: p99, maxMs: latencies.at(-1) };
+    rows.push({ what: `interaction → score event p50/p99 at ${rate}/s (${results.database})`, figure: `${p50.toFixed(0)} / ${p99.toFixed(0)} ms`, baseline: "—", ratio: "—", goal: "p99 ≤ 250 ms", pass: p99 <= 250 && pending.size === 0 });
+
+    printTable(rows);
+    const out = path.join(tmpdir(), `scoring-bench-${results.database}.json`);
+    writeFileSync(out, JSON.stringify(results, null, 2));
+    console.log(JSON.stringify(results, null, 2));
+    console.log(`results written to ${out}`);
+  } catch (err) {
+    console.error(server.lines.slice(-40).join("\n"), "\nserver exit", server.child.exitCode, server.child.signalCode);
+    throw err;
+  } finally {
+    socket?.close();
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
