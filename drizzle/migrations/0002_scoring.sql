@@ -13,7 +13,8 @@ CREATE TABLE "score_counters" (
 --> statement-breakpoint
 CREATE TABLE "score_queue" (
 	"lead_id" uuid PRIMARY KEY NOT NULL,
-	"due_at" timestamp with time zone NOT NULL
+	"due_at" timestamp with time zone NOT NULL,
+	"mark" bigserial NOT NULL
 );
 --> statement-breakpoint
 ALTER TABLE "lead_scores" ADD COLUMN "previous_score" integer;--> statement-breakpoint
@@ -26,10 +27,8 @@ ALTER TABLE "scoring_models" ADD COLUMN "rescore_processed" integer DEFAULT 0 NO
 ALTER TABLE "scoring_models" ADD COLUMN "rescore_started_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "scoring_models" ADD COLUMN "rescore_finished_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "scoring_models" ADD COLUMN "rescore_error" text;--> statement-breakpoint
-ALTER TABLE "score_counters" ADD CONSTRAINT "score_counters_lead_id_leads_id_fk" FOREIGN KEY ("lead_id") REFERENCES "public"."leads"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "score_counters" ADD CONSTRAINT "score_counters_model_id_scoring_models_id_fk" FOREIGN KEY ("model_id") REFERENCES "public"."scoring_models"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "score_counters" ADD CONSTRAINT "score_counters_contact_id_contacts_id_fk" FOREIGN KEY ("contact_id") REFERENCES "public"."contacts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "score_queue" ADD CONSTRAINT "score_queue_lead_id_leads_id_fk" FOREIGN KEY ("lead_id") REFERENCES "public"."leads"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "score_counters_model_idx" ON "score_counters" USING btree ("model_id");--> statement-breakpoint
 CREATE INDEX "score_counters_contact_idx" ON "score_counters" USING btree ("contact_id");--> statement-breakpoint
 CREATE INDEX "score_queue_due_idx" ON "score_queue" USING btree ("due_at");

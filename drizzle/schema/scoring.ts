@@ -1,5 +1,5 @@
 /** Behaviour and scoring: interactions, scoring models, lead scores, segments. */
-import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import type { BreakdownItem, GradeBand, ScoringCondition } from "../../shared/domain/scoring.ts";
 import { interactionType, modelStatus, modelTarget, timestamps } from "./common.ts";
 import { accounts, contacts } from "./records.ts";
@@ -83,9 +83,8 @@ export const leadScores = pgTable(
 export const scoreCounters = pgTable(
   "score_counters",
   {
-    leadId: uuid("lead_id")
-      .notNull()
-      .references(() => leads.id, { onDelete: "cascade" }),
+    // No foreign key to leads: recording must not lock lead rows (see docs/scoring.md, lock order).
+    leadId: uuid("lead_id").notNull(),
     modelId: uuid("model_id")
       .notNull()
       .references(() => scoringModels.id, { onDelete: "cascade" }),
@@ -114,10 +113,11 @@ export const scoreCounters = pgTable(
 export const scoreQueue = pgTable(
   "score_queue",
   {
-    leadId: uuid("lead_id")
-      .primaryKey()
-      .references(() => leads.id, { onDelete: "cascade" }),
+    // No foreign key to leads, as for the counters; the worker skips ids that are not leads.
+    leadId: uuid("lead_id").primaryKey(),
     dueAt: timestamp("due_at", { withTimezone: true }).notNull(),
+    /** Changes on every request: the worker removes only the requests it has served. */
+    mark: bigserial("mark", { mode: "number" }).notNull(),
   },
   (t) => [index("score_queue_due_idx").on(t.dueAt)],
 );

@@ -68,18 +68,16 @@ export async function reserveSeqs(tx: Tx, boardId: string, count: number): Promi
   return row.lastSeq - count + 1;
 }
 
+/** One JSON parameter for all the events: a scoring round appends hundreds at once. */
 export async function insertEvents(tx: Tx, events: BoardEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await tx.insert(boardEvents).values(
-    events.map((e) => ({
-      boardId: e.boardId,
-      seq: e.seq,
-      type: e.type,
-      payload: e,
-      actorId: e.actor.id,
-      createdAt: new Date(e.at),
-    })),
+  const payload = JSON.stringify(
+    events.map((e) => ({ board_id: e.boardId, seq: e.seq, type: e.type, payload: e, actor_id: e.actor.id, created_at: e.at })),
   );
+  await tx.execute(sql`
+    insert into board_events (board_id, seq, type, payload, actor_id, created_at)
+    select x.board_id, x.seq, x.type, x.payload, x.actor_id, x.created_at
+    from jsonb_to_recordset(${payload}::jsonb) as x(board_id uuid, seq bigint, type text, payload jsonb, actor_id uuid, created_at timestamptz)`);
 }
 
 /** Events after `sinceSeq`, oldest first, at most `limit` (inclusive bound `untilSeq` if given). */

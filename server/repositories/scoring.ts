@@ -1,10 +1,18 @@
-import { and, asc, desc, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lte, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import { accounts, contacts, interactions, leadHistory, leads, leadScores, scoreCounters, scoreQueue, scoringModels } from "../../drizzle/schema.ts";
 import type { BehaviorCondition, BehaviorCounter, BreakdownItem, GradeBand, ModelTarget, ScoringCondition } from "../../shared/domain/scoring.ts";
 import { dayMs, timesToKeep } from "../../shared/domain/scoring.ts";
 import { queryRows, type Executor, type Tx } from "../db/client.ts";
 
 export type ModelRow = typeof scoringModels.$inferSelect;
+
+/**
+ * `column = any($1::uuid[])`: one parameter for a whole list. Batches name thousands of ids;
+ * an `in ($1, …, $n)` list costs more to build, send and plan than the query itself.
+ */
+function anyId(column: SQL | AnyColumn, ids: readonly string[]): SQL {
+  return sql`${column} = any(${sql.param([...ids])}::uuid[])`;
+}
 
 export async function listModels(db: Executor): Promise<ModelRow[]> {
   return db.select().from(scoringModels).orderBy(asc(scoringModels.createdAt), asc(scoringModels.id));
@@ -83,22 +91,30 @@ export async function scoringLeads(db: Executor, leadIds: readonly string[]): Pr
     .select(scoringLeadColumns)
     .from(leads)
     .leftJoin(contacts, eq(contacts.id, leads.contactId))
-    .where(inArray(leads.id, [...leadIds]))
+    .where(anyId(leads.id, leadIds))
     .orderBy(asc(leads.id));
 }
 
 /** Open leads an interaction of these contacts can affect: their own, and their accounts'. */
 export async function leadsReachedBy(tx: Executor, contactIds: readonly string[], accountIds: readonly string[]): Promise<ScoringLead[]> {
   if (contactIds.length === 0) return [];
+  // A union of index lookups: an OR across joined tables would scan every lead.
   const byAccount =
     accountIds.length > 0
-      ? sql` or ${inArray(leads.accountId, [...accountIds])} or ${inArray(contacts.accountId, [...accountIds])}`
+      ? sql` union select id from leads where ${anyId(sql`account_id`, accountIds)}
+          union select l2.id from leads l2 join contacts c2 on c2.id = l2.contact_id where ${anyId(sql`c2.account_id`, accountIds)}`
       : sql``;
   return tx
     .select(scoringLeadColumns)
     .from(leads)
     .leftJoin(contacts, eq(contacts.id, leads.contactId))
-    .where(and(eq(leads.status, "open"), eq(leads.isTest, false), sql`(${inArray(leads.contactId, [...contactIds])}${byAccount})`))
+    .where(
+      and(
+        eq(leads.status, "open"),
+        eq(leads.isTest, false),
+        sql`${leads.id} in (select id from leads where ${anyId(sql`contact_id`, contactIds)}${byAccount})`,
+      ),
+    )
     .orderBy(asc(leads.id));
 }
 
@@ -125,7 +141,7 @@ export async function contactAccounts(db: Executor, contactIds: readonly string[
   const rows = await db
     .select({ id: contacts.id, accountId: contacts.accountId })
     .from(contacts)
-    .where(inArray(contacts.id, [...contactIds]));
+    .where(anyId(contacts.id, contactIds));
   return new Map(rows.map((r) => [r.id, r.accountId]));
 }
 
@@ -160,7 +176,7 @@ export async function lockLeadsKeyShare(tx: Tx, leadIds: readonly string[]): Pro
   await tx
     .select({ id: leads.id })
     .from(leads)
-    .where(inArray(leads.id, [...new Set(leadIds)]))
+    .where(anyId(leads.id, [...new Set(leadIds)]))
     .orderBy(asc(leads.id))
     .for("key share");
 }
@@ -242,7 +258,7 @@ export async function deleteCounters(tx: Tx, leadIds: readonly string[], modelId
   if (leadIds.length === 0) return;
   await tx
     .delete(scoreCounters)
-    .where(and(inArray(scoreCounters.leadId, [...leadIds]), modelId ? eq(scoreCounters.modelId, modelId) : undefined));
+    .where(and(anyId(scoreCounters.leadId, leadIds), modelId ? eq(scoreCounters.modelId, modelId) : undefined));
 }
 
 interface CountedRow {
@@ -338,20 +354,21 @@ export async function rebuildCounters(
 export async function loadCounters(db: Executor, leadIds: readonly string[]): Promise<Map<string, Map<string, Map<number, BehaviorCounter[]>>>> {
   const result = new Map<string, Map<string, Map<number, BehaviorCounter[]>>>();
   if (leadIds.length === 0) return result;
-  const rows = await db.select().from(scoreCounters).where(inArray(scoreCounters.leadId, [...leadIds]));
+  // Times as JSON text: parsing thousands of timestamp arrays row by row costs more than the query.
+  const rows = await queryRows<{ lead_id: string; model_id: string; condition_index: number; contact_id: string; count: number; times: string[] | null; last_at: string }>(
+    db,
+    sql`select lead_id, model_id, condition_index, contact_id, count,
+          to_json(times) as times, to_json(last_at) as last_at
+        from score_counters where ${anyId(sql`lead_id`, leadIds)}`,
+  );
   for (const row of rows) {
-    const byModel = result.get(row.leadId) ?? new Map<string, Map<number, BehaviorCounter[]>>();
-    result.set(row.leadId, byModel);
-    const byCondition = byModel.get(row.modelId) ?? new Map<number, BehaviorCounter[]>();
-    byModel.set(row.modelId, byCondition);
-    const list = byCondition.get(row.conditionIndex) ?? [];
-    byCondition.set(row.conditionIndex, list);
-    list.push({
-      contactId: row.contactId,
-      count: row.count,
-      times: row.times ? row.times.map((t) => new Date(t).toISOString()) : null,
-      lastAt: new Date(row.lastAt).toISOString(),
-    });
+    const byModel = result.get(row.lead_id) ?? new Map<string, Map<number, BehaviorCounter[]>>();
+    result.set(row.lead_id, byModel);
+    const byCondition = byModel.get(row.model_id) ?? new Map<number, BehaviorCounter[]>();
+    byModel.set(row.model_id, byCondition);
+    const list = byCondition.get(row.condition_index) ?? [];
+    byCondition.set(row.condition_index, list);
+    list.push({ contactId: row.contact_id, count: Number(row.count), times: row.times, lastAt: row.last_at });
   }
   return result;
 }
@@ -362,48 +379,72 @@ export async function loadCounters(db: Executor, leadIds: readonly string[]): Pr
 export async function scheduleScoring(tx: Executor, leadIds: readonly string[], dueAt: Date): Promise<void> {
   if (leadIds.length === 0) return;
   const unique = [...new Set(leadIds)].sort();
-  await tx
-    .insert(scoreQueue)
-    .values(unique.map((leadId) => ({ leadId, dueAt })))
-    .onConflictDoUpdate({ target: scoreQueue.leadId, set: { dueAt: sql`least(${scoreQueue.dueAt}, excluded.due_at)` } });
+  await tx.execute(sql`
+    insert into score_queue (lead_id, due_at)
+    select id, ${dueAt.toISOString()}::timestamptz from unnest(${sql.param(unique)}::uuid[]) as id
+    on conflict (lead_id) do update set due_at = least(score_queue.due_at, excluded.due_at), mark = excluded.mark`);
 }
 
-/** Schedules each lead at its own time (expiry of a window); a lead listed more than once (one per model) is due at its earliest. */
-export async function scheduleEach(tx: Executor, entries: Array<{ leadId: string; dueAt: Date }>): Promise<void> {
-  if (entries.length === 0) return;
-  // One row per lead: an upsert may not touch the same row twice in one statement.
-  const earliest = new Map<string, Date>();
-  for (const { leadId, dueAt } of entries) {
-    const known = earliest.get(leadId);
-    if (!known || dueAt < known) earliest.set(leadId, dueAt);
-  }
-  const sorted = [...earliest].map(([leadId, dueAt]) => ({ leadId, dueAt })).sort((a, b) => a.leadId.localeCompare(b.leadId));
-  await tx
-    .insert(scoreQueue)
-    .values(sorted)
-    .onConflictDoUpdate({ target: scoreQueue.leadId, set: { dueAt: sql`least(${scoreQueue.dueAt}, excluded.due_at)` } });
+export interface QueueEntry {
+  leadId: string;
+  /** Null for a window expiry (nothing on the queue to remove). */
+  mark: number | null;
 }
 
-/** Takes due leads off the queue; rows another transaction holds are skipped, never waited for. */
-export async function claimDue(tx: Tx, now: Date, limit: number, notThese: readonly string[] = []): Promise<string[]> {
-  const rows = await queryRows<{ lead_id: string }>(
-    tx,
-    sql`delete from score_queue where lead_id in (
-      select lead_id from score_queue where due_at <= ${now.toISOString()}::timestamptz
-        and lead_id <> all(${sql.param([...notThese])}::uuid[])
-      order by due_at limit ${limit} for update skip locked) returning lead_id`,
+/**
+ * The leads due now, without locking them: recording keeps adding requests while the worker
+ * scores, and must never wait for a scoring round. `servedQueueEntries` removes only the
+ * requests that were read, so one that arrives meanwhile is served by the next round.
+ */
+export async function dueEntries(db: Executor, now: Date, limit: number, notThese: readonly string[] = []): Promise<QueueEntry[]> {
+  const at = now.toISOString();
+  const skip = sql.param([...notThese]);
+  // Requests (new interactions, changed leads), then window expiries: the moment a counted
+  // interaction leaves its window is each score's next_expiry_at.
+  const rows = await queryRows<{ lead_id: string; mark: string | number | null }>(
+    db,
+    sql`(select lead_id, mark from score_queue where due_at <= ${at}::timestamptz and lead_id <> all(${skip}::uuid[])
+         order by due_at limit ${limit})
+        union all
+        (select distinct lead_id, null::bigint from lead_scores where next_expiry_at <= ${at}::timestamptz
+         and lead_id <> all(${skip}::uuid[]) limit ${limit})`,
   );
-  return rows.map((r) => r.lead_id).sort();
+  const entries = new Map<string, QueueEntry>();
+  for (const r of rows) {
+    if (entries.size >= limit && !entries.has(r.lead_id)) break;
+    const known = entries.get(r.lead_id);
+    if (!known || (known.mark === null && r.mark !== null)) entries.set(r.lead_id, { leadId: r.lead_id, mark: r.mark === null ? null : Number(r.mark) });
+  }
+  return [...entries.values()];
+}
+
+/** Removes the requests that were served, in lead order (the order recording locks them in). */
+export async function servedQueueEntries(tx: Tx, entries: readonly QueueEntry[]): Promise<void> {
+  const requests = entries.filter((e) => e.mark !== null).sort((a, b) => a.leadId.localeCompare(b.leadId));
+  if (requests.length === 0) return;
+  const payload = JSON.stringify(requests.map((e) => ({ lead_id: e.leadId, mark: e.mark })));
+  await tx.execute(sql`
+    delete from score_queue using jsonb_to_recordset(${payload}::jsonb) as x(lead_id uuid, mark bigint)
+    where score_queue.lead_id = x.lead_id and score_queue.mark = x.mark`);
 }
 
 export async function nextDueAt(db: Executor): Promise<Date | null> {
-  const rows = await db.select({ dueAt: sql<string | null>`min(${scoreQueue.dueAt})` }).from(scoreQueue);
-  const value = rows[0]?.dueAt;
+  const rows = await queryRows<{ at: string | null }>(
+    db,
+    sql`select to_json(least((select min(due_at) from score_queue), (select min(next_expiry_at) from lead_scores))) as at`,
+  );
+  const value = rows[0]?.at;
   return value ? new Date(value) : null;
 }
 
+/** Leads waiting to be scored now: requests, and scores whose window expired. */
 export async function queueDepth(db: Executor, now: Date): Promise<number> {
-  const rows = await db.select({ n: sql<number>`count(*)::int` }).from(scoreQueue).where(lte(scoreQueue.dueAt, now));
+  const at = now.toISOString();
+  const rows = await queryRows<{ n: number }>(
+    db,
+    sql`select ((select count(*) from score_queue where due_at <= ${at}::timestamptz)
+      + (select count(distinct lead_id) from lead_scores where next_expiry_at <= ${at}::timestamptz))::int as n`,
+  );
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -413,7 +454,7 @@ export type LeadScoreRow = typeof leadScores.$inferSelect;
 
 export async function loadScores(db: Executor, leadIds: readonly string[]): Promise<LeadScoreRow[]> {
   if (leadIds.length === 0) return [];
-  return db.select().from(leadScores).where(inArray(leadScores.leadId, [...leadIds]));
+  return db.select().from(leadScores).where(anyId(leadScores.leadId, leadIds));
 }
 
 export async function upsertScores(
@@ -431,27 +472,34 @@ export async function upsertScores(
   }>,
 ): Promise<void> {
   if (rows.length === 0) return;
-  await tx
-    .insert(leadScores)
-    .values(rows)
-    .onConflictDoUpdate({
-      target: [leadScores.leadId, leadScores.modelId],
-      set: {
-        score: sql`excluded.score`,
-        grade: sql`excluded.grade`,
-        previousScore: sql`excluded.previous_score`,
-        salesReady: sql`excluded.sales_ready`,
-        breakdown: sql`excluded.breakdown`,
-        nextExpiryAt: sql`excluded.next_expiry_at`,
-        updatedAt: sql`excluded.updated_at`,
-      },
-    });
+  const payload = JSON.stringify(
+    rows.map((r) => ({
+      lead_id: r.leadId,
+      model_id: r.modelId,
+      score: r.score,
+      grade: r.grade,
+      previous_score: r.previousScore,
+      sales_ready: r.salesReady,
+      breakdown: r.breakdown,
+      next_expiry_at: r.nextExpiryAt?.toISOString() ?? null,
+      updated_at: r.updatedAt.toISOString(),
+    })),
+  );
+  await tx.execute(sql`
+    insert into lead_scores (lead_id, model_id, score, grade, previous_score, sales_ready, breakdown, next_expiry_at, updated_at)
+    select x.lead_id, x.model_id, x.score, x.grade, x.previous_score, x.sales_ready, x.breakdown, x.next_expiry_at, x.updated_at
+    from jsonb_to_recordset(${payload}::jsonb) as x(lead_id uuid, model_id uuid, score int, grade text, previous_score int,
+      sales_ready boolean, breakdown jsonb, next_expiry_at timestamptz, updated_at timestamptz)
+    on conflict (lead_id, model_id) do update set score = excluded.score, grade = excluded.grade,
+      previous_score = excluded.previous_score, sales_ready = excluded.sales_ready, breakdown = excluded.breakdown,
+      next_expiry_at = excluded.next_expiry_at, updated_at = excluded.updated_at`);
 }
 
 export async function deleteScores(tx: Tx, pairs: Array<{ leadId: string; modelId: string }>): Promise<void> {
-  for (const pair of pairs) {
-    await tx.delete(leadScores).where(and(eq(leadScores.leadId, pair.leadId), eq(leadScores.modelId, pair.modelId)));
-  }
+  if (pairs.length === 0) return;
+  await tx.execute(sql`
+    delete from lead_scores using unnest(${sql.param(pairs.map((p) => p.leadId))}::uuid[], ${sql.param(pairs.map((p) => p.modelId))}::uuid[]) as x(lead_id, model_id)
+    where lead_scores.lead_id = x.lead_id and lead_scores.model_id = x.model_id`);
 }
 
 // ---- the facts conditions test ----
@@ -473,7 +521,7 @@ export async function contactFacts(db: Executor, ids: readonly string[]): Promis
       source: contacts.source,
     })
     .from(contacts)
-    .where(inArray(contacts.id, [...new Set(ids)]));
+    .where(anyId(contacts.id, [...new Set(ids)]));
   return new Map(rows.map((r) => [r.id, r]));
 }
 
@@ -490,7 +538,7 @@ export async function accountFacts(db: Executor, ids: readonly string[]): Promis
       websiteDomain: accounts.websiteDomain,
     })
     .from(accounts)
-    .where(inArray(accounts.id, [...new Set(ids)]));
+    .where(anyId(accounts.id, [...new Set(ids)]));
   return new Map(rows.map((r) => [r.id, r]));
 }
 
@@ -498,9 +546,26 @@ export async function accountFacts(db: Executor, ids: readonly string[]): Promis
 
 export type NewInteraction = typeof interactions.$inferInsert;
 
-export async function insertInteractions(tx: Tx, rows: NewInteraction[]): Promise<Array<{ id: string }>> {
-  if (rows.length === 0) return [];
-  return tx.insert(interactions).values(rows).returning({ id: interactions.id });
+/** One JSON parameter for the whole batch: thousands of rows cost one bind, not nine per row. */
+export async function insertInteractions(tx: Tx, rows: NewInteraction[]): Promise<void> {
+  if (rows.length === 0) return;
+  const payload = JSON.stringify(
+    rows.map((r) => ({
+      type: r.type,
+      contact_id: r.contactId,
+      occurred_at: r.occurredAt instanceof Date ? r.occurredAt.toISOString() : r.occurredAt,
+      form_id: r.formId ?? null,
+      event_id: r.eventId ?? null,
+      campaign: r.campaign ?? null,
+      url: r.url ?? null,
+      created_at: r.createdAt instanceof Date ? r.createdAt.toISOString() : (r.createdAt ?? null),
+    })),
+  );
+  await tx.execute(sql`
+    insert into interactions (type, contact_id, occurred_at, form_id, event_id, campaign, url, created_at)
+    select x.type::interaction_type, x.contact_id, x.occurred_at, x.form_id, x.event_id, x.campaign, x.url, coalesce(x.created_at, now())
+    from jsonb_to_recordset(${payload}::jsonb) as x(type text, contact_id uuid, occurred_at timestamptz, form_id uuid,
+      event_id uuid, campaign text, url text, created_at timestamptz)`);
 }
 
 export type { GradeBand };
@@ -511,7 +576,7 @@ export async function lockLeadsNoWait(tx: Tx, leadIds: readonly string[]) {
   return tx
     .select()
     .from(leads)
-    .where(inArray(leads.id, [...leadIds]))
+    .where(anyId(leads.id, leadIds))
     .orderBy(asc(leads.id))
     .for("no key update", { skipLocked: true });
 }
@@ -552,7 +617,7 @@ export async function bumpVersions(tx: Tx, leadIds: readonly string[], now: Date
   await tx
     .update(leads)
     .set({ version: sql`${leads.version} + 1`, updatedAt: now })
-    .where(inArray(leads.id, [...leadIds]));
+    .where(anyId(leads.id, leadIds));
 }
 
 export async function insertHistories(tx: Tx, entries: Array<typeof leadHistory.$inferInsert>): Promise<void> {
@@ -561,6 +626,6 @@ export async function insertHistories(tx: Tx, entries: Array<typeof leadHistory.
 
 export async function processIdsOf(db: Executor, leadIds: readonly string[]): Promise<string[]> {
   if (leadIds.length === 0) return [];
-  const rows = await db.selectDistinct({ processId: leads.processId }).from(leads).where(inArray(leads.id, [...leadIds]));
+  const rows = await db.selectDistinct({ processId: leads.processId }).from(leads).where(anyId(leads.id, leadIds));
   return rows.map((r) => r.processId).sort();
 }

@@ -1,4 +1,4 @@
-import { asc, inArray } from "drizzle-orm";
+import { asc, sql } from "drizzle-orm";
 import { contacts, forms, marketingEvents } from "../../drizzle/schema.ts";
 import { normalizeEmail } from "../repositories/contacts.ts";
 import { issuesToDetails } from "../../shared/schemas/common.ts";
@@ -91,7 +91,7 @@ export class InteractionService {
     const rows = await this.db
       .select({ id: contacts.id, email: contacts.emailNormalized })
       .from(contacts)
-      .where(inArray(contacts.emailNormalized, [...new Set(emails)]))
+      .where(sql`${contacts.emailNormalized} = any(${sql.param([...new Set(emails)])}::text[])`)
       .orderBy(asc(contacts.createdAt), asc(contacts.id));
     // Several contacts may share an email under a strategy that does not match on it: the oldest wins, as in matching.
     const map = new Map<string, string>();
@@ -101,7 +101,10 @@ export class InteractionService {
 
   private async existing(table: typeof contacts | typeof forms | typeof marketingEvents, ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const rows = await this.db.select({ id: table.id }).from(table).where(inArray(table.id, [...new Set(ids)]));
+    const rows = await this.db
+      .select({ id: table.id })
+      .from(table)
+      .where(sql`${table.id} = any(${sql.param([...new Set(ids)])}::uuid[])`);
     return new Set(rows.map((r) => r.id));
   }
 }

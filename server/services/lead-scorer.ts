@@ -49,9 +49,18 @@ function sameBreakdown(a: BreakdownItem[], b: BreakdownItem[]): boolean {
  * out of the first stage. Evaluation reads without locks; writing takes the boards' locks
  * first, then the leads' without waiting, so scoring never joins a lock cycle with people's moves.
  */
-export async function scoreLeads(tx: Tx, log: EventLog, leadIds: readonly string[], now: Date): Promise<ScoringRound> {
+export async function scoreLeads(
+  tx: Tx,
+  log: EventLog,
+  leadIds: readonly string[],
+  now: Date,
+  served: readonly scoring.QueueEntry[] = [],
+): Promise<ScoringRound> {
   const ids = [...new Set(leadIds)].sort();
-  if (ids.length === 0) return { scored: [], deferred: [], events: 0 };
+  if (ids.length === 0) {
+    await scoring.servedQueueEntries(tx, served);
+    return { scored: [], deferred: [], events: 0 };
+  }
   const [allModels, scopes, counters] = await Promise.all([
     scoring.listModels(tx),
     scoring.scoringLeads(tx, ids),
@@ -90,7 +99,9 @@ export async function scoreLeads(tx: Tx, log: EventLog, leadIds: readonly string
   for (const board of [...boardByProcess.values()].sort((a, b) => a.id.localeCompare(b.id))) await boardsRepo.lockBoard(tx, board.id);
   const locked = await scoring.lockLeadsNoWait(tx, ids);
   const lockedIds = new Set(locked.map((l) => l.id));
-  const deferred = ids.filter((id) => !lockedIds.has(id));
+  // Ids that are no longer leads simply drop off the queue.
+  const known = new Set(scopes.map((l) => l.id));
+  const deferred = ids.filter((id) => known.has(id) && !lockedIds.has(id));
 
   const existing = await scoring.loadScores(tx, [...lockedIds]);
   const existingByLead = new Map<string, Map<string, scoring.LeadScoreRow>>();
@@ -102,7 +113,6 @@ export async function scoreLeads(tx: Tx, log: EventLog, leadIds: readonly string
   const modelById = new Map(allModels.map((m) => [m.id, m]));
   const upserts: Parameters<typeof scoring.upsertScores>[1] = [];
   const removals: Array<{ leadId: string; modelId: string }> = [];
-  const expiries: Array<{ leadId: string; dueAt: Date }> = [];
   const outcomes: Array<{ lead: (typeof locked)[number]; changes: ScoreChange[]; crossed: boolean; dropped: boolean; holdsSalesReady: boolean; firstScored: boolean }> = [];
 
   for (const lead of locked) {
@@ -136,11 +146,14 @@ export async function scoreLeads(tx: Tx, log: EventLog, leadIds: readonly string
       crossed ||= readiness.crossed;
       dropped ||= readiness.dropped;
       holdsSalesReady ||= readiness.salesReady;
-      if (evaluation.nextExpiryAt) expiries.push({ leadId: lead.id, dueAt: new Date(evaluation.nextExpiryAt) });
       const scoreChanged = !old || old.score !== evaluation.score;
       const visible = scoreChanged || old.grade !== evaluation.grade || readiness.crossed;
       const stored =
-        visible || old.salesReady !== readiness.salesReady || !sameBreakdown(old.breakdown, evaluation.breakdown);
+        visible ||
+        old.salesReady !== readiness.salesReady ||
+        // The next expiry is the schedule the worker reads: it must move even when the score does not.
+        (old.nextExpiryAt ? new Date(old.nextExpiryAt).toISOString() : null) !== evaluation.nextExpiryAt ||
+        !sameBreakdown(old.breakdown, evaluation.breakdown);
       if (stored) {
         upserts.push({
           leadId: lead.id,
@@ -170,8 +183,6 @@ export async function scoreLeads(tx: Tx, log: EventLog, leadIds: readonly string
   }
   await scoring.deleteScores(tx, removals);
   await scoring.upsertScores(tx, upserts);
-  await scoring.scheduleEach(tx, expiries);
-  if (deferred.length > 0) await scoring.scheduleScoring(tx, deferred, now);
 
   const stagesByProcess = new Map<string, BoardStage[]>();
   const stagesOf = async (processId: string) => {
@@ -256,5 +267,9 @@ export async function scoreLeads(tx: Tx, log: EventLog, leadIds: readonly string
   }
   let events = 0;
   for (const [boardId, list] of drafts) events += (await log.appendAll(boardId, list)).length;
+  // The queue last, in one statement: recording waits on these rows, so they are held only
+  // until commit. A deferred lead's request stays for the next round.
+  const waiting = new Set(deferred);
+  await scoring.servedQueueEntries(tx, served.filter((e) => !waiting.has(e.leadId)));
   return { scored: [...lockedIds], deferred, events };
 }

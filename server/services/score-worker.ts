@@ -37,7 +37,8 @@ export class ScoreWorker {
     private readonly sink: CommittedEventSink,
     private readonly options: ScoreWorkerOptions,
   ) {
-    this.batchSize = options.batchSize ?? 1000;
+    // Small enough that a round holds its boards' locks for tens of milliseconds, not hundreds.
+    this.batchSize = options.batchSize ?? 300;
     this.coalesceMs = options.coalesceMs ?? 100;
     this.pollMs = options.pollMs ?? 250;
   }
@@ -124,8 +125,8 @@ export class ScoreWorker {
     for (const [id, until] of this.recent) if (until <= real) this.recent.delete(id);
     const now = this.options.now();
     const round = await withBoardEvents(this.db, this.sink, now, async (tx, log) => {
-      const claimed = await scoring.claimDue(tx, now, this.batchSize, [...this.recent.keys()]);
-      return scoreLeads(tx, log, claimed, now);
+      const due = await scoring.dueEntries(tx, now, this.batchSize, [...this.recent.keys()]);
+      return scoreLeads(tx, log, due.map((e) => e.leadId), now, due);
     });
     const until = performance.now() + this.coalesceMs;
     for (const id of round.scored) this.recent.set(id, until);

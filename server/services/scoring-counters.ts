@@ -25,27 +25,27 @@ export interface InteractionRecord {
 }
 
 /**
- * Locks what recording reads before it writes, in the order every writer of counters takes
- * them: first the rows of the open leads these contacts' interactions reach (waiting for
- * anyone editing them, who may be about to rebuild them), then the contacts' scope locks,
- * shared. Holding a scope lock while waiting for a lead that someone locked to relink it, and
- * who waits for that scope to rebuild it, would be a deadlock. Repeats until what was locked
- * is what is true; returns the contacts' accounts and the leads as they are under the locks.
+ * Takes the shared scope locks of these contacts, then reads the open leads their
+ * interactions reach. Reading after the lock matters: a rebuild (a new or relinked lead)
+ * holds its scope exclusively until it commits, so every lead is either visible here, or
+ * rebuilt later from an interactions table that includes this batch. Recording takes no
+ * lock on lead rows (counters and the queue have no foreign key to leads), so it never waits
+ * for someone editing a lead while it holds a scope. Repeats if a contact moved to another
+ * account meanwhile.
  */
 async function lockForRecording(tx: Tx, contactIds: string[]): Promise<{ accountOf: Map<string, string | null>; reached: scoring.ScoringLead[] }> {
-  const lockedLeads = new Set<string>();
-  const lockedScopes = new Set<string>();
+  const locked = new Set<string>();
+  let accountOf = await scoring.contactAccounts(tx, contactIds);
   for (;;) {
-    const accountOf = await scoring.contactAccounts(tx, contactIds);
-    const accountIds = [...new Set([...accountOf.values()].filter((a): a is string => a !== null))];
-    const reached = await scoring.leadsReachedBy(tx, contactIds, accountIds);
-    const leadIds = reached.map((l) => l.id).filter((id) => !lockedLeads.has(id));
-    const keys = contactIds.map((id) => scoring.scopeKey(id, accountOf.get(id) ?? null)).filter((k) => !lockedScopes.has(k));
-    if (leadIds.length === 0 && keys.length === 0) return { accountOf, reached };
-    await scoring.lockLeadsKeyShare(tx, leadIds);
+    const keys = contactIds.map((id) => scoring.scopeKey(id, accountOf.get(id) ?? null)).filter((k) => !locked.has(k));
     await scoring.lockScopes(tx, keys, "shared");
-    for (const id of leadIds) lockedLeads.add(id);
-    for (const key of keys) lockedScopes.add(key);
+    for (const key of keys) locked.add(key);
+    const now = await scoring.contactAccounts(tx, contactIds);
+    if (contactIds.every((id) => now.get(id) === accountOf.get(id))) {
+      const accountIds = [...new Set([...now.values()].filter((a): a is string => a !== null))];
+      return { accountOf: now, reached: await scoring.leadsReachedBy(tx, contactIds, accountIds) };
+    }
+    accountOf = now;
   }
 }
 
@@ -54,13 +54,13 @@ async function lockForRecording(tx: Tx, contactIds: string[]): Promise<{ account
  * contact's own leads for contact models, its account's leads for account models). Returns
  * the leads scheduled for evaluation.
  */
-export async function recordInteractions(tx: Tx, given: InteractionRecord[], now: Date): Promise<{ interactionIds: string[]; leadIds: string[] }> {
-  if (given.length === 0) return { interactionIds: [], leadIds: [] };
+export async function recordInteractions(tx: Tx, given: InteractionRecord[], now: Date): Promise<{ leadIds: string[] }> {
+  if (given.length === 0) return { leadIds: [] };
   // Nothing happens in the future: a time ahead of ours (a channel's clock) is read as now.
   const items = given.map((i) => (i.occurredAt.getTime() > now.getTime() ? { ...i, occurredAt: now } : i));
   const contactIds = [...new Set(items.map((i) => i.contactId))].sort();
   const { accountOf, reached } = await lockForRecording(tx, contactIds);
-  const inserted = await scoring.insertInteractions(
+  await scoring.insertInteractions(
     tx,
     items.map((i) => ({
       type: i.type,
@@ -74,7 +74,7 @@ export async function recordInteractions(tx: Tx, given: InteractionRecord[], now
     })),
   );
   const models = await scoring.liveModels(tx);
-  if (models.length === 0) return { interactionIds: inserted.map((r) => r.id), leadIds: [] };
+  if (models.length === 0) return { leadIds: [] };
   const byContact = new Map<string, scoring.ScoringLead[]>();
   const byAccount = new Map<string, scoring.ScoringLead[]>();
   for (const lead of reached) {
@@ -119,7 +119,7 @@ export async function recordInteractions(tx: Tx, given: InteractionRecord[], now
   await scoring.addToCounters(tx, [...deltas.values()], now);
   const leadIds = [...new Set([...deltas.values()].map((d) => d.leadId))];
   await scoring.scheduleScoring(tx, leadIds, now);
-  return { interactionIds: inserted.map((r) => r.id), leadIds };
+  return { leadIds };
 }
 
 /**

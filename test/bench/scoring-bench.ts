@@ -162,7 +162,16 @@ async function main(): Promise<void> {
       }),
     );
     const ingested = performance.now() - started;
-    while ((await queueDue(url)) > 0) await sleep(20);
+    console.log(`  ingested in ${(ingested / 1000).toFixed(1)} s; waiting for the scoring backlog…`);
+    for (let last = performance.now(); ; ) {
+      const due = await queueDue(url);
+      if (due === 0) break;
+      if (performance.now() - last > 5000) {
+        console.log(`  backlog ${due}`);
+        last = performance.now();
+      }
+      await sleep(20);
+    }
     const scored = performance.now() - started;
     const perSecond = Math.round(total / (scored / 1000));
     console.log(`  ${perSecond}/s (ingest alone ${Math.round(total / (ingested / 1000))}/s)`);
