@@ -181,13 +181,22 @@ export async function lockLeadsKeyShare(tx: Tx, leadIds: readonly string[]): Pro
     .for("key share");
 }
 
-/** Takes the locks in one statement, in hash order, so two transactions never wait on each other in a cycle. */
+/** Scopes share 256 lock stripes (a power of two: the stripe is the hash's low bits): a batch of thousands of contacts takes at most 256 locks (PostgreSQL's lock table is small). */
+const scopeStripes = 256;
+/** The first key of the two-key advisory lock space, so stripes never collide with other advisory locks. */
+const scopeLockClass = 20261122;
+
+/**
+ * Takes the scopes' stripe locks in one statement, in stripe order, so two transactions never
+ * wait on each other in a cycle. Two scopes on one stripe only ever delay each other.
+ */
 export async function lockScopes(tx: Tx, keys: Iterable<string>, mode: "shared" | "exclusive"): Promise<void> {
   const unique = [...new Set(keys)];
   if (unique.length === 0) return;
   const fn = mode === "shared" ? sql`pg_advisory_xact_lock_shared` : sql`pg_advisory_xact_lock`;
   await tx.execute(
-    sql`select ${fn}(h) from (select distinct hashtextextended(k, 20261122) as h from unnest(${sql.param(unique)}::text[]) as k order by h) as s`,
+    sql`select ${fn}(${scopeLockClass}, s) from (
+      select distinct (hashtext(k) & (${scopeStripes} - 1))::int as s from unnest(${sql.param(unique)}::text[]) as k order by s) as stripes`,
   );
 }
 
