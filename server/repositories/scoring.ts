@@ -638,3 +638,9 @@ export async function processIdsOf(db: Executor, leadIds: readonly string[]): Pr
   const rows = await db.selectDistinct({ processId: leads.processId }).from(leads).where(anyId(leads.id, leadIds));
   return rows.map((r) => r.processId).sort();
 }
+
+export async function anyScores(db: Executor, leadIds: readonly string[]): Promise<boolean> {
+  if (leadIds.length === 0) return false;
+  const rows = await db.select({ leadId: leadScores.leadId }).from(leadScores).where(anyId(leadScores.leadId, leadIds)).limit(1);
+  return rows.length > 0;
+}

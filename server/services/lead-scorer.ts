@@ -67,6 +67,11 @@ export async function scoreLeads(
     scoring.loadCounters(tx, ids),
   ]);
   const live = allModels.filter((m) => m.status === "live");
+  // No live model and no score to take back: nothing to write, so no lock to take.
+  if (live.length === 0 && !(await scoring.anyScores(tx, ids))) {
+    await scoring.servedQueueEntries(tx, served);
+    return { scored: ids, deferred: [], events: 0 };
+  }
   const [contactsById, accountsById] = await Promise.all([
     scoring.contactFacts(tx, scopes.flatMap((s) => (s.contactId ? [s.contactId] : []))),
     scoring.accountFacts(tx, scopes.flatMap((s) => (s.accountId ? [s.accountId] : []))),
