@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { createApp } from "./app.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
-import { migrateEmbedded, migrateServer, openPglite, openPostgres, type Database } from "./db/client.ts";
+import { isClosedConnectionWrite, migrateEmbedded, migrateServer, openPglite, openPostgres, type Database } from "./db/client.ts";
 import { demoPassword, demoUsers, isDatabaseEmpty, seedDemo } from "./services/demo-seed.ts";
 import { failInterruptedImports } from "./services/import-service.ts";
 import { DemoSimulator } from "./services/simulator.ts";
@@ -22,6 +22,17 @@ try {
 }
 
 const logger = pino({ level: config.logLevel });
+
+// A known postgres.js defect must not take the board down when a database connection drops;
+// anything else uncaught still ends the process (after logging), as Node would.
+process.on("uncaughtException", (err) => {
+  if (isClosedConnectionWrite(err)) {
+    logger.warn({ err }, "postgres.js wrote to a closed connection (porsager/postgres#1154); the query was already rejected");
+    return;
+  }
+  logger.fatal({ err }, "uncaught exception");
+  process.exit(1);
+});
 
 async function openDatabase(): Promise<Database> {
   if (config.databaseUrl) {

@@ -5,7 +5,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
-import type { ExtractTablesWithRelations, SQL } from "drizzle-orm";
+import { sql, type ExtractTablesWithRelations, type SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
 import postgres from "postgres";
 import * as schema from "../../drizzle/schema.ts";
@@ -66,6 +66,10 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
     max: options.max ?? 10,
     onnotice: () => {},
     connect_timeout: 5,
+    // No array-type lookup at connect: a lookup cut short by a lost server escapes as an
+    // unhandled rejection in postgres.js. Drizzle parses array columns itself, and queries
+    // pass lists as one text or JSON parameter (uuidList, textList).
+    fetch_types: false,
   });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
   return {
@@ -104,4 +108,32 @@ export async function migrateServer(url: string): Promise<void> {
 export async function queryRows<T>(db: Executor, query: SQL): Promise<T[]> {
   const result = (await db.execute(query)) as unknown;
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+/**
+ * A list of ids as one parameter, sent as text and cast by the server. (Array parameters make
+ * postgres.js look up array types on first use, and that lookup failing while the database is
+ * unreachable escapes as an unhandled rejection.)
+ */
+export function uuidList(ids: readonly string[]): SQL {
+  return sql`${`{${ids.join(",")}}`}::uuid[]`;
+}
+
+/** A list of strings as one JSON parameter, for the same reason. */
+export function textList(values: readonly string[]): SQL {
+  return sql`array(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`;
+}
+
+/**
+ * postgres.js 3.4.9 can throw from a scheduled write after a connection has closed
+ * (porsager/postgres#1154, #1208; fixes pending upstream). The query involved has already
+ * been rejected with CONNECTION_CLOSED, so the throw itself carries nothing to handle.
+ */
+export function isClosedConnectionWrite(err: unknown): boolean {
+  return (
+    err instanceof TypeError &&
+    err.message.includes("reading 'write'") &&
+    (err.stack ?? "").includes("nextWrite") &&
+    (err.stack ?? "").includes("postgres/src/connection.js")
+  );
 }

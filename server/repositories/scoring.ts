@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, lte, sql, type AnyColumn, type SQL } from 
 import { accounts, contacts, interactions, leadHistory, leads, leadScores, scoreCounters, scoreQueue, scoringModels } from "../../drizzle/schema.ts";
 import type { BehaviorCondition, BehaviorCounter, BreakdownItem, GradeBand, ModelTarget, ScoringCondition } from "../../shared/domain/scoring.ts";
 import { dayMs, timesToKeep } from "../../shared/domain/scoring.ts";
-import { queryRows, type Executor, type Tx } from "../db/client.ts";
+import { queryRows, textList, uuidList, type Executor, type Tx } from "../db/client.ts";
 
 export type ModelRow = typeof scoringModels.$inferSelect;
 
@@ -11,7 +11,7 @@ export type ModelRow = typeof scoringModels.$inferSelect;
  * an `in ($1, …, $n)` list costs more to build, send and plan than the query itself.
  */
 function anyId(column: SQL | AnyColumn, ids: readonly string[]): SQL {
-  return sql`${column} = any(${sql.param([...ids])}::uuid[])`;
+  return sql`${column} = any(${uuidList(ids)})`;
 }
 
 export async function listModels(db: Executor): Promise<ModelRow[]> {
@@ -196,7 +196,7 @@ export async function lockScopes(tx: Tx, keys: Iterable<string>, mode: "shared" 
   const fn = mode === "shared" ? sql`pg_advisory_xact_lock_shared` : sql`pg_advisory_xact_lock`;
   await tx.execute(
     sql`select ${fn}(${scopeLockClass}, s) from (
-      select distinct (hashtext(k) & (${scopeStripes} - 1))::int as s from unnest(${sql.param(unique)}::text[]) as k order by s) as stripes`,
+      select distinct (hashtext(k) & (${scopeStripes} - 1))::int as s from unnest(${textList(unique)}) as k order by s) as stripes`,
   );
 }
 
@@ -310,7 +310,7 @@ export async function countFromInteractions(
       from leads l
       join contacts c on ${scope}
       join interactions i on i.contact_id = c.id and i.type = ${condition.interaction}${context}
-      where l.id in (select unnest(${sql.param([...leadIds])}::uuid[]))
+      where l.id = any(${uuidList(leadIds)})
       group by l.id, c.id`,
   );
   return rows.map((r) => ({
@@ -390,7 +390,7 @@ export async function scheduleScoring(tx: Executor, leadIds: readonly string[], 
   const unique = [...new Set(leadIds)].sort();
   await tx.execute(sql`
     insert into score_queue (lead_id, due_at)
-    select id, ${dueAt.toISOString()}::timestamptz from unnest(${sql.param(unique)}::uuid[]) as id
+    select id, ${dueAt.toISOString()}::timestamptz from unnest(${uuidList(unique)}) as id
     on conflict (lead_id) do update set due_at = least(score_queue.due_at, excluded.due_at), mark = excluded.mark`);
 }
 
@@ -407,16 +407,16 @@ export interface QueueEntry {
  */
 export async function dueEntries(db: Executor, now: Date, limit: number, notThese: readonly string[] = []): Promise<QueueEntry[]> {
   const at = now.toISOString();
-  const skip = sql.param([...notThese]);
+  const skip = uuidList(notThese);
   // Requests (new interactions, changed leads), then window expiries: the moment a counted
   // interaction leaves its window is each score's next_expiry_at.
   const rows = await queryRows<{ lead_id: string; mark: string | number | null }>(
     db,
-    sql`(select lead_id, mark from score_queue where due_at <= ${at}::timestamptz and lead_id <> all(${skip}::uuid[])
+    sql`(select lead_id, mark from score_queue where due_at <= ${at}::timestamptz and lead_id <> all(${skip})
          order by due_at limit ${limit})
         union all
         (select distinct lead_id, null::bigint from lead_scores where next_expiry_at <= ${at}::timestamptz
-         and lead_id <> all(${skip}::uuid[]) limit ${limit})`,
+         and lead_id <> all(${skip}) limit ${limit})`,
   );
   const entries = new Map<string, QueueEntry>();
   for (const r of rows) {
@@ -507,7 +507,7 @@ export async function upsertScores(
 export async function deleteScores(tx: Tx, pairs: Array<{ leadId: string; modelId: string }>): Promise<void> {
   if (pairs.length === 0) return;
   await tx.execute(sql`
-    delete from lead_scores using unnest(${sql.param(pairs.map((p) => p.leadId))}::uuid[], ${sql.param(pairs.map((p) => p.modelId))}::uuid[]) as x(lead_id, model_id)
+    delete from lead_scores using unnest(${uuidList(pairs.map((p) => p.leadId))}, ${uuidList(pairs.map((p) => p.modelId))}) as x(lead_id, model_id)
     where lead_scores.lead_id = x.lead_id and lead_scores.model_id = x.model_id`);
 }
 

@@ -3,7 +3,7 @@ import { contacts, forms, marketingEvents } from "../../drizzle/schema.ts";
 import { normalizeEmail } from "../repositories/contacts.ts";
 import { issuesToDetails } from "../../shared/schemas/common.ts";
 import { interactionInput, type InteractionInput } from "../../shared/schemas/scoring.ts";
-import type { Db } from "../db/client.ts";
+import { textList, uuidList, type Db } from "../db/client.ts";
 import type { Actor } from "./actor.ts";
 import { requireScope } from "./api-key-service.ts";
 import { recordInteractions, type InteractionRecord } from "./scoring-counters.ts";
@@ -91,7 +91,7 @@ export class InteractionService {
     const rows = await this.db
       .select({ id: contacts.id, email: contacts.emailNormalized })
       .from(contacts)
-      .where(sql`${contacts.emailNormalized} = any(${sql.param([...new Set(emails)])}::text[])`)
+      .where(sql`${contacts.emailNormalized} = any(${textList([...new Set(emails)])})`)
       .orderBy(asc(contacts.createdAt), asc(contacts.id));
     // Several contacts may share an email under a strategy that does not match on it: the oldest wins, as in matching.
     const map = new Map<string, string>();
@@ -104,7 +104,7 @@ export class InteractionService {
     const rows = await this.db
       .select({ id: table.id })
       .from(table)
-      .where(sql`${table.id} = any(${sql.param([...new Set(ids)])}::uuid[])`);
+      .where(sql`${table.id} = any(${uuidList([...new Set(ids)])})`);
     return new Set(rows.map((r) => r.id));
   }
 }

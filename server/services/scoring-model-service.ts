@@ -21,7 +21,7 @@ import {
   type ScoringModelView,
   type ScoringPreviewInput,
 } from "../../shared/schemas/scoring.ts";
-import { queryRows, type Db, type Executor } from "../db/client.ts";
+import { queryRows, uuidList, type Db, type Executor } from "../db/client.ts";
 import * as scoring from "../repositories/scoring.ts";
 import { requirePermission, type Actor } from "./actor.ts";
 import { rulesOf } from "./lead-scorer.ts";
@@ -221,7 +221,7 @@ export class ScoringModelService {
       const evaluations = await this.evaluateAll(db, rules, ids, now);
       const current = stored
         ? new Map(
-            (await db.select().from(leadScores).where(and(eq(leadScores.modelId, stored.id), sql`${leadScores.leadId} in (select unnest(${sql.param(ids)}::uuid[]))`))).map((r) => [r.leadId, r]),
+            (await db.select().from(leadScores).where(and(eq(leadScores.modelId, stored.id), sql`${leadScores.leadId} = any(${uuidList(ids)})`))).map((r) => [r.leadId, r]),
           )
         : new Map<string, scoring.LeadScoreRow>();
       for (const lead of batch) {

@@ -92,7 +92,10 @@ describe.runIf(process.env.TEST_DATABASE_URL)("losing the PostgreSQL server whil
     viaProxy.hostname = "127.0.0.1";
     viaProxy.port = String(proxy.port);
     const database = await openPostgres(viaProxy.toString());
-    const app = await createApp({ database, logger: silentLogger });
+    // Live scoring stays off here: its polling makes it likely that a query is in flight at the
+    // cut, which hits a postgres.js defect that throws outside any promise (porsager/postgres#1154;
+    // server/index.ts logs and survives it, vitest would report it).
+    const app = await createApp({ database, logger: silentLogger, scoring: { autoStart: false } });
     const { url } = await app.listen(0, "127.0.0.1");
     try {
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
