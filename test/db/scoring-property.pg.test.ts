@@ -1,14 +1,13 @@
 import { and, eq, inArray } from "drizzle-orm";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { leads, leadScores } from "../../drizzle/schema.ts";
-import type { Actor } from "../../server/services/actor.ts";
 import { recordInteractions } from "../../server/services/scoring-counters.ts";
 import { dayMs, type BehaviorCondition, type InteractionType, type ScoringCondition } from "../../shared/domain/scoring.ts";
 import type { ScoringModelView } from "../../shared/schemas/scoring.ts";
-import { makeContact, makeUser } from "../support/builders.ts";
-import { drivers, openTestDatabase, type TestDatabase } from "../support/databases.ts";
-import { modelInput, startScoringApp, TestClock } from "../support/scoring.ts";
+import { makeContact } from "../support/builders.ts";
+import { drivers } from "../support/databases.ts";
+import { modelInput, scoringWorld } from "../support/scoring.ts";
 
 /**
  * Incremental scoring (counters, the queue, window expiries) must always agree with a full
@@ -107,24 +106,8 @@ const grades = [
 ];
 
 describe.each(drivers)("incremental scoring equals full recomputation on %s", (driver) => {
-  let t: TestDatabase;
-  let server: Awaited<ReturnType<typeof startScoringApp>>;
-  let admin: Actor;
-  const clock = new TestClock();
-
-  beforeAll(async () => {
-    t = await openTestDatabase(driver);
-    server = await startScoringApp(t.database, clock);
-    admin = (await makeUser(server.app.services.auth, "admin")).actor;
-  });
-  afterAll(async () => {
-    await server?.close();
-    await t?.close();
-  });
-
-  const db = () => t.database.db;
-  const s = () => server.app.services;
-  const drain = () => server.app.scoring.worker.drain();
+  const w = scoringWorld(driver);
+  const { clock, db, s, drain } = w;
   const version = async (leadId: string) => (await db().select({ v: leads.version }).from(leads).where(eq(leads.id, leadId)))[0]!.v;
 
   /** What the worker stored against what a full recomputation gives, for these leads, now. */
@@ -146,8 +129,8 @@ describe.each(drivers)("incremental scoring equals full recomputation on %s", (d
       await play(sc, runId, models);
     } finally {
       // fast-check shrinks a failure by running again: the next run must not see these models.
-      for (const model of models) await s().scoringModels.update(admin, model.id, { status: "draft" }, clock.now());
-      await server.app.scoring.rescores.idle();
+      for (const model of models) await s().scoringModels.update(w.admin, model.id, { status: "draft" }, clock.now());
+      await w.server.app.scoring.rescores.idle();
     }
     const left = await db().select().from(leadScores).where(inArray(leadScores.modelId, models.map((m) => m.id)));
     expect(left).toEqual([]);
@@ -156,8 +139,8 @@ describe.each(drivers)("incremental scoring equals full recomputation on %s", (d
   async function play(sc: Scenario, runId: number, models: ScoringModelView[]) {
     const now = () => clock.now();
     const accounts = [
-      await s().records.createAccount(admin, { name: `Run ${runId} first`, industry: sc.industries[0] }, now()),
-      await s().records.createAccount(admin, { name: `Run ${runId} second`, industry: sc.industries[1] }, now()),
+      await s().records.createAccount(w.admin, { name: `Run ${runId} first`, industry: sc.industries[0] }, now()),
+      await s().records.createAccount(w.admin, { name: `Run ${runId} second`, industry: sc.industries[1] }, now()),
     ];
     const contacts: Array<Awaited<ReturnType<typeof makeContact>>> = [];
     for (const c of sc.contacts) {
@@ -170,14 +153,14 @@ describe.each(drivers)("incremental scoring equals full recomputation on %s", (d
         if (spec.createdAfter !== after || leadIds[i]) continue;
         const contactId = spec.kind === "contact" || spec.kind === "both" ? contactAt(spec.contact).id : null;
         const accountId = spec.kind === "account" || spec.kind === "both" ? accounts[spec.account]!.id : null;
-        const card = await s().leads.create(admin, { topic: `Run ${runId} lead ${i}`, contactId, accountId, campaign: spec.campaign }, now());
+        const card = await s().leads.create(w.admin, { topic: `Run ${runId} lead ${i}`, contactId, accountId, campaign: spec.campaign }, now());
         leadIds[i] = card.id;
       }
     };
     const publish = async () => {
       for (const [i, m] of sc.models.entries()) {
         const { model } = await s().scoringModels.create(
-          admin,
+          w.admin,
           modelInput(conditionsOf(m), {
             name: `Run ${runId} model ${i}`,
             target: m.target,
@@ -189,7 +172,7 @@ describe.each(drivers)("incremental scoring equals full recomputation on %s", (d
         );
         models.push(model);
       }
-      await server.app.scoring.rescores.idle();
+      await w.server.app.scoring.rescores.idle();
     };
     const existingLead = (n: number) => {
       const ids = leadIds.filter((id): id is string => id !== undefined);
@@ -222,22 +205,22 @@ describe.each(drivers)("incremental scoring equals full recomputation on %s", (d
           break;
         case "campaign": {
           const id = existingLead(st.lead);
-          if (id) await s().records.updateLead(admin, id, { expectedVersion: await version(id), campaign: st.campaign }, now());
+          if (id) await s().records.updateLead(w.admin, id, { expectedVersion: await version(id), campaign: st.campaign }, now());
           break;
         }
         case "relinkContact": {
           const id = existingLead(st.lead);
           const spec = sc.leads[leadIds.indexOf(id)];
           if (id && spec && spec.kind !== "account" && spec.kind !== "none") {
-            await s().records.updateLead(admin, id, { expectedVersion: await version(id), contactId: contactAt(st.contact).id }, now());
+            await s().records.updateLead(w.admin, id, { expectedVersion: await version(id), contactId: contactAt(st.contact).id }, now());
           }
           break;
         }
         case "moveContact":
-          await s().records.updateContact(admin, contactAt(st.contact).id, { accountId: st.account === null ? null : accounts[st.account]!.id }, now());
+          await s().records.updateContact(w.admin, contactAt(st.contact).id, { accountId: st.account === null ? null : accounts[st.account]!.id }, now());
           break;
         case "jobTitle":
-          await s().records.updateContact(admin, contactAt(st.contact).id, { jobTitle: st.director ? "Director of IT" : "Analyst" }, now());
+          await s().records.updateContact(w.admin, contactAt(st.contact).id, { jobTitle: st.director ? "Director of IT" : "Analyst" }, now());
           break;
       }
       if (sc.publishedAfter === index + 1) await publish();

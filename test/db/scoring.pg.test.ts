@@ -1,44 +1,25 @@
 import { and, eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { boardEvents, leadHistory, leads } from "../../drizzle/schema.ts";
-import type { Actor } from "../../server/services/actor.ts";
-import { recordInteractions } from "../../server/services/scoring-counters.ts";
 import type { BoardEvent } from "../../shared/board.ts";
 import { dayMs } from "../../shared/domain/scoring.ts";
-import { makeContact, makeUser } from "../support/builders.ts";
-import { drivers, openTestDatabase, type TestDatabase } from "../support/databases.ts";
-import { modelInput, scoresOf, stageOf, startScoringApp, TestClock } from "../support/scoring.ts";
+import { makeContact } from "../support/builders.ts";
+import { drivers } from "../support/databases.ts";
+import { modelInput, scoresOf, scoringWorld, stageOf } from "../support/scoring.ts";
 
 describe.each(drivers)("live scoring on %s", (driver) => {
-  let t: TestDatabase;
-  let server: Awaited<ReturnType<typeof startScoringApp>>;
-  let admin: Actor;
-  const clock = new TestClock();
-
-  beforeAll(async () => {
-    t = await openTestDatabase(driver);
-    server = await startScoringApp(t.database, clock);
-    admin = (await makeUser(server.app.services.auth, "admin")).actor;
-  });
-  afterAll(async () => {
-    await server?.close();
-    await t?.close();
-  });
-
-  const db = () => t.database.db;
-  const s = () => server.app.services;
-  const drain = () => server.app.scoring.worker.drain();
-  const record = (contactId: string, type: Parameters<typeof recordInteractions>[1][number]["type"], extra: Partial<Parameters<typeof recordInteractions>[1][number]> = {}) =>
-    db().transaction((tx) => recordInteractions(tx, [{ type, contactId, occurredAt: clock.now(), ...extra }], clock.now()));
+  const w = scoringWorld(driver);
+  const { clock, db, s, drain } = w;
+  const record = w.record;
   const publish = async (...args: Parameters<typeof modelInput>) => {
-    const { model } = await s().scoringModels.create(admin, modelInput(...args), clock.now());
-    await server.app.scoring.rescores.idle();
+    const { model } = await s().scoringModels.create(w.admin, modelInput(...args), clock.now());
+    await w.server.app.scoring.rescores.idle();
     await drain();
     return model;
   };
   const unpublish = async (id: string) => {
-    await s().scoringModels.update(admin, id, { status: "draft" }, clock.now());
-    await server.app.scoring.rescores.idle();
+    await s().scoringModels.update(w.admin, id, { status: "draft" }, clock.now());
+    await w.server.app.scoring.rescores.idle();
   };
   const eventsOf = async (leadId: string) =>
     (await db().select().from(boardEvents)).map((r) => r.payload as BoardEvent).filter((e) => "lead" in e && e.lead.id === leadId);
@@ -49,7 +30,7 @@ describe.each(drivers)("live scoring on %s", (driver) => {
       { kind: "contact", field: "jobTitle", op: "contains", value: "director", points: 15 },
     ]);
     const contact = await makeContact(db(), { jobTitle: "Marketing Director" });
-    const lead = await s().leads.create(admin, { topic: "Scored lead", contactId: contact.id }, clock.now());
+    const lead = await s().leads.create(w.admin, { topic: "Scored lead", contactId: contact.id }, clock.now());
     await record(contact.id, "form_submitted");
     await record(contact.id, "form_submitted");
     await drain();
@@ -72,7 +53,7 @@ describe.each(drivers)("live scoring on %s", (driver) => {
   it("reaching the threshold marks the lead sales-ready and jumps it to Sales acceptance", async () => {
     const model = await publish([{ kind: "behavior", interaction: "email_clicked", points: 40, frequency: "each" }], { threshold: 100 });
     const contact = await makeContact(db());
-    const lead = await s().leads.create(admin, { topic: "Hot lead", contactId: contact.id }, clock.now());
+    const lead = await s().leads.create(w.admin, { topic: "Hot lead", contactId: contact.id }, clock.now());
     await record(contact.id, "email_clicked");
     await drain();
     expect(await stageOf(db(), lead.id)).toBe("automated_marketing_qualification");
@@ -91,7 +72,7 @@ describe.each(drivers)("live scoring on %s", (driver) => {
   it("a windowed condition falls at the exact moment its interaction leaves the window", async () => {
     const model = await publish([{ kind: "behavior", interaction: "website_visited", points: 5, frequency: "each", withinDays: 7 }]);
     const contact = await makeContact(db());
-    const lead = await s().leads.create(admin, { topic: "Visitor", contactId: contact.id }, clock.now());
+    const lead = await s().leads.create(w.admin, { topic: "Visitor", contactId: contact.id }, clock.now());
     await record(contact.id, "website_visited");
     clock.advance(dayMs);
     await record(contact.id, "website_visited");

@@ -2,9 +2,14 @@ import { eq } from "drizzle-orm";
 import { leadScores, leads, stages } from "../../drizzle/schema.ts";
 import { createApp, type App } from "../../server/app.ts";
 import type { Database, Db } from "../../server/db/client.ts";
-import type { ScoringCondition } from "../../shared/domain/scoring.ts";
+import { afterAll, beforeAll } from "vitest";
+import type { DatabaseKind } from "../../server/db/client.ts";
+import type { Actor } from "../../server/services/actor.ts";
+import { recordInteractions, type InteractionRecord } from "../../server/services/scoring-counters.ts";
+import type { InteractionType, ScoringCondition } from "../../shared/domain/scoring.ts";
 import type { ScoringModelInput } from "../../shared/schemas/scoring.ts";
-import { silentLogger } from "./builders.ts";
+import { makeUser, silentLogger } from "./builders.ts";
+import { openTestDatabase, type TestDatabase } from "./databases.ts";
 
 /** A clock tests move by hand: scoring windows and expiries are exercised without waiting. */
 export class TestClock {
@@ -45,4 +50,44 @@ export async function scoresOf(db: Db, leadId: string) {
 export async function stageOf(db: Db, leadId: string): Promise<string> {
   const rows = await db.select({ key: stages.key }).from(leads).innerJoin(stages, eq(stages.id, leads.stageId)).where(eq(leads.id, leadId));
   return rows[0]!.key;
+}
+
+/**
+ * A private database and scoring app for one describe block (hooks registered here), with an
+ * admin, the clock, and the shortcuts scoring tests use.
+ */
+export function scoringWorld(driver: DatabaseKind) {
+  const clock = new TestClock();
+  let t: TestDatabase | undefined;
+  let server: Awaited<ReturnType<typeof startScoringApp>> | undefined;
+  let admin: Actor | undefined;
+  beforeAll(async () => {
+    t = await openTestDatabase(driver);
+    server = await startScoringApp(t.database, clock);
+    admin = (await makeUser(server.app.services.auth, "admin")).actor;
+  });
+  afterAll(async () => {
+    await server?.close();
+    await t?.close();
+  });
+  const world = {
+    clock,
+    get t(): TestDatabase {
+      return t!;
+    },
+    get server() {
+      return server!;
+    },
+    get admin(): Actor {
+      return admin!;
+    },
+    db: (): Db => t!.database.db,
+    s: () => server!.app.services,
+    drain: () => server!.app.scoring.worker.drain(),
+    idle: () => server!.app.scoring.rescores.idle(),
+    /** One interaction now (by the test clock), recorded as the channels record them. */
+    record: (contactId: string, type: InteractionType, extra: Partial<InteractionRecord> = {}) =>
+      t!.database.db.transaction((tx) => recordInteractions(tx, [{ type, contactId, occurredAt: clock.now(), ...extra }], clock.now())),
+  };
+  return world;
 }
