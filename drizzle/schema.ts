@@ -9,3 +9,4 @@ export * from "./schema/records.ts";
 export * from "./schema/process.ts";
 export * from "./schema/scoring.ts";
 export * from "./schema/work.ts";
+export * from "./schema/saved-views.ts";

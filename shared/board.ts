@@ -1,5 +1,6 @@
 import type { BreakdownItem } from "./domain/scoring.ts";
 import type { LeadFlag, RequirementKey, StageField } from "./domain/stages.ts";
+import type { StageTimeLimits } from "./domain/stage-age.ts";
 import type { BoardView } from "./domain/views.ts";
 import type { LeadSource } from "./schemas/records.ts";
 
@@ -13,6 +14,8 @@ export interface BoardStage {
   gateFlag: LeadFlag | null;
   salesReadyJump: boolean;
   fields: StageField[];
+  /** How long a lead may sit in this stage before its card turns amber, then red (null: no limit). */
+  timeLimits: StageTimeLimits | null;
 }
 
 /** A lead as a card on the board: everything a viewer needs, nothing more. */
@@ -35,6 +38,12 @@ export interface LeadCard {
   /** False when the lead has neither contact nor account: it cannot be scored. */
   scorable: boolean;
   ownerId: string | null;
+  /** The owner's display name, for the card and the owner filter. */
+  ownerName: string | null;
+  /** The marketing context the board filters by: the campaign or initiative, and the form. */
+  campaign: string | null;
+  formId: string | null;
+  formName: string | null;
   /** The best score across live models, with its grade (null when the lead has none). */
   score: number | null;
   grade: string | null;
@@ -72,10 +81,7 @@ export interface ScoreChange {
 
 /** A lead as `GET /api/leads/:id` answers: the card plus scores and stage history. */
 export interface LeadDetail extends LeadCard {
-  // The marketing context: the campaign or initiative this interest answers.
-  campaign: string | null;
-  formId: string | null;
-  formName: string | null;
+  // The marketing context besides the card's campaign and form.
   eventId: string | null;
   eventName: string | null;
   linkedinFormId: string | null;
@@ -161,5 +167,13 @@ export type BoardEventDraft = BoardEvent extends infer E
     ? Omit<E, "seq" | "boardId" | "at">
     : never
   : never;
+
+/** One page of a board's recent activity, newest first, as the viewer's view may see it. */
+export interface BoardActivity {
+  /** Lead events (moves, new leads, score changes, removals), newest first. */
+  events: BoardEvent[];
+  /** The board's seq when read: live events after it continue the feed. */
+  seq: number;
+}
 
 export type ResyncResult = { events: BoardEvent[] } | { snapshot: BoardSnapshot };

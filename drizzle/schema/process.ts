@@ -1,5 +1,6 @@
 /** The business process: processes, stages, boards, leads, their history, opportunities. */
-import { bigint, bigserial, boolean, index, integer, jsonb, numeric, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { bigint, bigserial, boolean, check, index, integer, jsonb, numeric, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import type { LeadFlag, RequirementKey, StageField } from "../../shared/domain/stages.ts";
 import { leadSource, leadStatus, moveReason, rankKey, timestamps } from "./common.ts";
 import { users } from "./access.ts";
@@ -35,13 +36,21 @@ export const stages = pgTable(
     gateFlag: text("gate_flag").$type<LeadFlag>(),
     /** A lead that becomes sales-ready here jumps straight to the sales-ready stage. */
     salesReadyJump: boolean("sales_ready_jump").notNull().default(false),
-    /** Minutes in stage before a card turns amber, then red. */
+    /**
+     * Minutes in stage before a card turns amber (warn), then red (alert): the stage's time
+     * limits. The API speaks whole hours (`timeLimits`); minutes leave room for finer limits.
+     */
     warnAfterMinutes: integer("warn_after_minutes"),
     alertAfterMinutes: integer("alert_after_minutes"),
   },
   (t) => [
     uniqueIndex("stages_process_key").on(t.processId, t.key),
     uniqueIndex("stages_process_position").on(t.processId, t.position),
+    // Both limits or neither, and red comes after amber (spelled out: a check that yields null passes).
+    check(
+      "stages_time_limits",
+      sql`(${t.warnAfterMinutes} is null) = (${t.alertAfterMinutes} is null) and (${t.warnAfterMinutes} is null or (${t.warnAfterMinutes} > 0 and ${t.alertAfterMinutes} > ${t.warnAfterMinutes}))`,
+    ),
   ],
 );
 

@@ -1,7 +1,8 @@
-import { and, asc, eq, gt, lte, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
 import { boardEvents, boards, processes, stages } from "../../drizzle/schema.ts";
 import type { BoardEvent, BoardStage } from "../../shared/board.ts";
-import type { Executor, Tx } from "../db/client.ts";
+import { textList, type Executor, type Tx } from "../db/client.ts";
+import { timeLimitsFromMinutes } from "./processes.ts";
 
 export interface BoardRow {
   id: string;
@@ -32,7 +33,7 @@ export const findBoardByProcess = (db: Executor, processId: string) =>
 export const findDefaultBoard = (db: Executor) => findBoardWhere(db, eq(processes.isDefault, true));
 
 export async function listStages(db: Executor, processId: string): Promise<BoardStage[]> {
-  return db
+  const rows = await db
     .select({
       id: stages.id,
       key: stages.key,
@@ -42,10 +43,16 @@ export async function listStages(db: Executor, processId: string): Promise<Board
       gateFlag: stages.gateFlag,
       salesReadyJump: stages.salesReadyJump,
       fields: stages.fields,
+      warnAfterMinutes: stages.warnAfterMinutes,
+      alertAfterMinutes: stages.alertAfterMinutes,
     })
     .from(stages)
     .where(eq(stages.processId, processId))
     .orderBy(asc(stages.position));
+  return rows.map(({ warnAfterMinutes, alertAfterMinutes, ...stage }) => ({
+    ...stage,
+    timeLimits: timeLimitsFromMinutes(warnAfterMinutes, alertAfterMinutes),
+  }));
 }
 
 /** Takes the board's write lock until the transaction ends (the same lock seqs use). */
@@ -109,4 +116,46 @@ export async function oldestRetainedSeq(db: Executor, boardId: string): Promise<
     .from(boardEvents)
     .where(eq(boardEvents.boardId, boardId));
   return rows[0]?.seq ?? null;
+}
+
+/** Conditions on the lead an event carries (its card as of the event). */
+export interface EventLeadFilter {
+  salesReady?: boolean;
+  ownerId?: string;
+  stageKeys?: readonly string[];
+}
+
+function leadConditions(filter: EventLeadFilter): SQL[] {
+  const lead = sql`${boardEvents.payload}->'lead'`;
+  const where: SQL[] = [];
+  if (filter.salesReady !== undefined) where.push(sql`(${lead}->>'salesReady')::boolean = ${filter.salesReady}`);
+  if (filter.ownerId !== undefined) where.push(sql`${lead}->>'ownerId' = ${filter.ownerId}`);
+  if (filter.stageKeys !== undefined) where.push(sql`${lead}->>'stage' = any(${textList(filter.stageKeys)})`);
+  return where;
+}
+
+/**
+ * Events of the given types before `beforeSeq` (all when absent), newest first, at most
+ * `limit`, optionally only those whose lead matches `lead`. Reads the primary key
+ * (board_id, seq) backwards.
+ */
+export async function eventsBefore(
+  db: Executor,
+  boardId: string,
+  options: { beforeSeq?: number | undefined; types: readonly string[]; limit: number; lead?: EventLeadFilter | undefined },
+): Promise<BoardEvent[]> {
+  const rows = await db
+    .select({ payload: boardEvents.payload })
+    .from(boardEvents)
+    .where(
+      and(
+        eq(boardEvents.boardId, boardId),
+        options.beforeSeq === undefined ? undefined : lt(boardEvents.seq, options.beforeSeq),
+        inArray(boardEvents.type, [...options.types]),
+        ...(options.lead ? leadConditions(options.lead) : []),
+      ),
+    )
+    .orderBy(desc(boardEvents.seq))
+    .limit(options.limit);
+  return rows.map((r) => r.payload as BoardEvent);
 }

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, lt, ne, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import { accounts, contacts, forms, leads, leadScores, leadHistory, marketingEvents, scoringModels, stages } from "../../drizzle/schema.ts";
+import { accounts, contacts, forms, leads, leadScores, leadHistory, marketingEvents, scoringModels, stages, users } from "../../drizzle/schema.ts";
 import type { CardScore, LeadCard } from "../../shared/board.ts";
 import { flagProperty, type LeadFlag } from "../../shared/domain/stages.ts";
 import type { Executor, Tx } from "../db/client.ts";
@@ -37,6 +37,10 @@ function selectCards(db: Executor) {
       salesReady: leads.salesReady,
       salesAccepted: leads.salesAccepted,
       ownerId: leads.ownerId,
+      ownerName: users.name,
+      campaign: leads.campaign,
+      formId: leads.formId,
+      formName: forms.name,
       scores: liveScores,
       source: leads.source,
       isTest: leads.isTest,
@@ -47,7 +51,9 @@ function selectCards(db: Executor) {
     .innerJoin(stages, eq(stages.id, leads.stageId))
     .leftJoin(contacts, eq(contacts.id, leads.contactId))
     // A contact-based lead shows its contact's company when it names no account itself.
-    .leftJoin(accounts, eq(accounts.id, sql`coalesce(${leads.accountId}, ${contacts.accountId})`));
+    .leftJoin(accounts, eq(accounts.id, sql`coalesce(${leads.accountId}, ${contacts.accountId})`))
+    .leftJoin(users, eq(users.id, leads.ownerId))
+    .leftJoin(forms, eq(forms.id, leads.formId));
 }
 
 type CardRow = Awaited<ReturnType<ReturnType<typeof selectCards>["execute"]>>[number];
@@ -92,13 +98,10 @@ export async function findCard(db: Executor, leadId: string): Promise<LeadCard |
   return rows[0] ? toCard(rows[0]) : undefined;
 }
 
-/** What the lead drawer shows besides the card: marketing context, status and stage data. */
+/** What the lead drawer shows besides the card (which has the campaign and form): event, status, stage data. */
 export async function findLeadContext(db: Executor, leadId: string) {
   const rows = await db
     .select({
-      campaign: leads.campaign,
-      formId: leads.formId,
-      formName: forms.name,
       eventId: leads.eventId,
       eventName: marketingEvents.name,
       linkedinFormId: leads.linkedinFormId,
@@ -108,7 +111,6 @@ export async function findLeadContext(db: Executor, leadId: string) {
       stageData: leads.stageData,
     })
     .from(leads)
-    .leftJoin(forms, eq(forms.id, leads.formId))
     .leftJoin(marketingEvents, eq(marketingEvents.id, leads.eventId))
     .where(eq(leads.id, leadId));
   return rows[0];

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, notInArray, sql } from "drizzle-orm";
 import { boards, leads, processes, stages } from "../../drizzle/schema.ts";
+import type { StageTimeLimits } from "../../shared/domain/stage-age.ts";
 import type { LeadFlag, RequirementKey, StageField } from "../../shared/domain/stages.ts";
 import type { Executor, Tx } from "../db/client.ts";
 import type { LeadRow } from "./leads.ts";
@@ -18,6 +19,24 @@ export interface StageValues {
   fields: StageField[];
   gateFlag: LeadFlag | null;
   salesReadyJump: boolean;
+  timeLimits: StageTimeLimits | null;
+}
+
+/**
+ * Stages store their limits in minutes (warn: amber, alert: red); the API speaks hours.
+ * A check constraint keeps both set or both null, red after amber.
+ */
+export function timeLimitsFromMinutes(warnMinutes: number | null, alertMinutes: number | null): StageTimeLimits | null {
+  if (warnMinutes === null || alertMinutes === null) return null;
+  return { amberAfterHours: warnMinutes / 60, redAfterHours: alertMinutes / 60 };
+}
+
+function stageColumns({ timeLimits, ...values }: StageValues) {
+  return {
+    ...values,
+    warnAfterMinutes: timeLimits ? timeLimits.amberAfterHours * 60 : null,
+    alertAfterMinutes: timeLimits ? timeLimits.redAfterHours * 60 : null,
+  };
 }
 
 const processColumns = {
@@ -98,7 +117,7 @@ export async function insertStages(tx: Tx, processId: string, values: StageValue
   if (values.length === 0) return [];
   const rows = await tx
     .insert(stages)
-    .values(values.map((v) => ({ ...v, processId })))
+    .values(values.map((v) => ({ ...stageColumns(v), processId })))
     .returning({ id: stages.id, position: stages.position });
   const byPosition = new Map(rows.map((r) => [r.position, r.id]));
   return values.map((v) => byPosition.get(v.position)!);
@@ -116,7 +135,7 @@ export async function parkStages(tx: Tx, processId: string): Promise<void> {
 }
 
 export async function updateStage(tx: Tx, stageId: string, values: StageValues): Promise<void> {
-  await tx.update(stages).set(values).where(eq(stages.id, stageId));
+  await tx.update(stages).set(stageColumns(values)).where(eq(stages.id, stageId));
 }
 
 export async function deleteStages(tx: Tx, stageIds: string[]): Promise<void> {

@@ -67,23 +67,25 @@ interface LeadGroup {
   /** Contact model score the contact's engagement aims at. */
   score?: [number, number];
   ageDays: [number, number];
+  /** How long its leads have waited in their stage, spread across the stage's limits so cards show ok, amber and red (default: since created). */
+  inStageDays?: [number, number];
   /** Whether leads may belong to the accounts the demo makes hot (they would jump on the account model). */
   hotAccounts: "allow" | "avoid" | "some";
   note?: string;
 }
 
 const leadGroups: LeadGroup[] = [
-  { stage: "inquiry", count: 26, parent: "none", ageDays: [0, 6], hotAccounts: "avoid", note: "unscorable until someone links a contact or account" },
+  { stage: "inquiry", count: 26, parent: "none", ageDays: [0, 4], hotAccounts: "avoid", note: "unscorable until someone links a contact or account" },
   { stage: "inquiry", count: 44, parent: "contact", score: [0, 35], ageDays: [0, 3], hotAccounts: "allow", note: "new: the first score takes them to marketing qualification" },
-  { stage: "automated_marketing_qualification", count: 80, parent: "contact", score: [10, 90], ageDays: [2, 30], hotAccounts: "allow" },
-  { stage: "automated_marketing_qualification", count: 19, parent: "contact", score: [100, 150], ageDays: [4, 30], hotAccounts: "allow", note: "reach the threshold: sales-ready by score" },
-  { stage: "automated_marketing_qualification", count: 16, parent: "account", ageDays: [3, 30], hotAccounts: "some" },
-  { stage: "teleprospecting_acceptance", count: 45, parent: "contact", score: [30, 90], ageDays: [5, 30], hotAccounts: "avoid" },
-  { stage: "teleprospecting_qualification", count: 37, parent: "contact", score: [40, 95], ageDays: [7, 30], hotAccounts: "avoid" },
-  { stage: "teleprospecting_qualification", count: 3, parent: "account", ageDays: [7, 30], hotAccounts: "avoid" },
-  { stage: "sales_acceptance", count: 39, parent: "contact", score: [100, 170], ageDays: [8, 30], hotAccounts: "allow", note: "sales-ready by score earlier" },
-  { stage: "sales_acceptance", count: 8, parent: "contact", score: [60, 99], ageDays: [10, 30], hotAccounts: "avoid", note: "marked sales-ready by a telemarketer" },
-  { stage: "sales_acceptance", count: 3, parent: "account", ageDays: [8, 30], hotAccounts: "some" },
+  { stage: "automated_marketing_qualification", count: 80, parent: "contact", score: [10, 90], ageDays: [2, 30], inStageDays: [0, 7], hotAccounts: "allow" },
+  { stage: "automated_marketing_qualification", count: 19, parent: "contact", score: [100, 150], ageDays: [4, 30], inStageDays: [0, 7], hotAccounts: "allow", note: "reach the threshold: sales-ready by score" },
+  { stage: "automated_marketing_qualification", count: 16, parent: "account", ageDays: [3, 30], inStageDays: [0, 7], hotAccounts: "some" },
+  { stage: "teleprospecting_acceptance", count: 45, parent: "contact", score: [30, 90], ageDays: [5, 30], inStageDays: [0, 9], hotAccounts: "avoid" },
+  { stage: "teleprospecting_qualification", count: 37, parent: "contact", score: [40, 95], ageDays: [7, 30], inStageDays: [0, 9], hotAccounts: "avoid" },
+  { stage: "teleprospecting_qualification", count: 3, parent: "account", ageDays: [7, 30], inStageDays: [0, 9], hotAccounts: "avoid" },
+  { stage: "sales_acceptance", count: 39, parent: "contact", score: [100, 170], ageDays: [8, 30], inStageDays: [0, 7], hotAccounts: "allow", note: "sales-ready by score earlier" },
+  { stage: "sales_acceptance", count: 8, parent: "contact", score: [60, 99], ageDays: [10, 30], inStageDays: [0, 7], hotAccounts: "avoid", note: "marked sales-ready by a telemarketer" },
+  { stage: "sales_acceptance", count: 3, parent: "account", ageDays: [8, 30], inStageDays: [0, 7], hotAccounts: "some" },
 ];
 
 /** Accounts whose buying group is busy: their account score is past the account model's threshold. */
@@ -257,7 +259,7 @@ function planOrganisation(random: () => number, context: ActivityContext, refs: 
     for (let i = 0; i < group.count; i++) {
       const [minAge, maxAge] = group.ageDays;
       const createdAt = new Date(at - (minAge + random() * (maxAge - minAge)) * dayMs);
-      const enteredAt = group.stage === "inquiry" ? createdAt : new Date(createdAt.getTime() + random() * (at - createdAt.getTime()) * 0.8);
+      const enteredAt = group.inStageDays ? inStageSince(random, at, createdAt, group.inStageDays) : createdAt;
       const account = group.parent === "none" ? null : nextAccount(group.hotAccounts);
       let contactId: string | null = null;
       const contactSource = pickWeighted(random, [["form", 45], ["event", 15], ["linkedin", 20], ["import", 20]] as const);
@@ -331,6 +333,11 @@ function planOrganisation(random: () => number, context: ActivityContext, refs: 
   }
 
   return { accountRows, contactRows, leadRows, historyRows, planned };
+}
+
+/** When a lead entered its stage: `[min, max]` days before `at`, never before it was created. */
+function inStageSince(random: () => number, at: number, createdAt: Date, [min, max]: [number, number]): Date {
+  return new Date(Math.max(createdAt.getTime(), at - (min + random() * (max - min)) * dayMs));
 }
 
 /** What the contact model gives a contact for who they are, before anything they did. */

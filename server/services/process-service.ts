@@ -32,6 +32,7 @@ function stageValues(entry: StageInput, position: number): processesRepo.StageVa
     fields: entry.fields ?? [],
     gateFlag: entry.gateFlag ?? null,
     salesReadyJump: entry.salesReadyJump ?? false,
+    timeLimits: entry.timeLimits ?? null,
   };
 }
 

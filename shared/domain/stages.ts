@@ -2,6 +2,7 @@
  * Business process rules: which stage a lead may enter, and why not.
  * Pure: the client runs the same check while dragging, the server is the authority.
  */
+import type { StageTimeLimits } from "./stage-age.ts";
 
 /** A fact about a lead that a stage can require before the lead enters it. */
 export const requirementKeys = [
@@ -165,8 +166,20 @@ export function conversionMessage(missing: RequirementKey[]): string {
 /** The default process of every database; keys are part of the outside contract. */
 export const defaultProcessName = "Lead to opportunity marketing sales process";
 
-export const defaultStages: Array<Omit<StageRule, "id">> = [
-  { key: "inquiry", name: "Inquiry", position: 0, entryRequirements: [], gateFlag: null, salesReadyJump: true },
+/**
+ * The default process's stages, with how long a lead may wait in each before its card
+ * turns amber, then red (migration 0003 gives an existing default process the same limits).
+ */
+export const defaultStages: Array<Omit<StageRule, "id"> & { timeLimits: StageTimeLimits | null }> = [
+  {
+    key: "inquiry",
+    name: "Inquiry",
+    position: 0,
+    entryRequirements: [],
+    gateFlag: null,
+    salesReadyJump: true,
+    timeLimits: { amberAfterHours: 24, redAfterHours: 72 },
+  },
   {
     key: "automated_marketing_qualification",
     name: "Automated marketing qualification",
@@ -174,6 +187,7 @@ export const defaultStages: Array<Omit<StageRule, "id">> = [
     entryRequirements: ["has_parent"],
     gateFlag: "ready_for_teleprospecting",
     salesReadyJump: true,
+    timeLimits: { amberAfterHours: 48, redAfterHours: 120 },
   },
   {
     key: "teleprospecting_acceptance",
@@ -182,6 +196,7 @@ export const defaultStages: Array<Omit<StageRule, "id">> = [
     entryRequirements: ["has_parent", "ready_for_teleprospecting"],
     gateFlag: "teleprospecting_accepted",
     salesReadyJump: false,
+    timeLimits: { amberAfterHours: 72, redAfterHours: 168 },
   },
   {
     key: "teleprospecting_qualification",
@@ -190,6 +205,7 @@ export const defaultStages: Array<Omit<StageRule, "id">> = [
     entryRequirements: ["has_parent", "teleprospecting_accepted"],
     gateFlag: "sales_ready",
     salesReadyJump: false,
+    timeLimits: { amberAfterHours: 72, redAfterHours: 168 },
   },
   {
     key: "sales_acceptance",
@@ -198,5 +214,6 @@ export const defaultStages: Array<Omit<StageRule, "id">> = [
     entryRequirements: ["has_parent", "sales_ready"],
     gateFlag: "sales_accepted",
     salesReadyJump: false,
+    timeLimits: { amberAfterHours: 48, redAfterHours: 120 },
   },
 ];

@@ -29,3 +29,18 @@ export type LeadMoveInput = z.infer<typeof leadMoveInput>;
 
 /** The HTTP form of a move: the lead id is in the path. */
 export const leadMoveBody = leadMoveInput.omit({ leadId: true });
+
+/** What this connection is doing on a board: a lead open in the drawer, a lead being dragged, or nothing. */
+export const presenceSetInput = z.strictObject({
+  boardId: id,
+  activity: z.strictObject({ leadId: id, kind: z.enum(["open", "drag"]) }).nullable(),
+});
+export type PresenceSetInput = z.infer<typeof presenceSetInput>;
+
+/** A page of the board's recent activity for the feed; `beforeSeq` pages back. */
+export const boardActivityInput = z.strictObject({
+  boardId: id,
+  beforeSeq: z.number().int().min(1).optional(),
+  limit: z.number().int().min(1).max(100).optional(),
+});
+export type BoardActivityInput = z.infer<typeof boardActivityInput>;

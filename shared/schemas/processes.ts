@@ -37,6 +37,28 @@ export const stageFieldInput = z
     }
   });
 
+/** At most a year: a longer limit is no limit. */
+export const maxLimitHours = 8760;
+
+const limitHours = z
+  .number({ error: "must be a whole number of hours (set both limits, or neither)" })
+  .int("must be a whole number of hours")
+  .min(1, "must be at least 1 hour")
+  .max(maxLimitHours, `must be at most ${maxLimitHours} hours (a year)`);
+
+/** How long a lead may sit in a stage before its card turns amber, then red. Null: no limits. */
+export const stageTimeLimitsInput = z
+  .strictObject({ amberAfterHours: limitHours, redAfterHours: limitHours })
+  .superRefine((limits, ctx) => {
+    if (limits.redAfterHours <= limits.amberAfterHours) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["redAfterHours"],
+        message: `must be more than amber (${limits.amberAfterHours} h)`,
+      });
+    }
+  });
+
 const stageBase = z.strictObject({
   key: stageKey,
   name: z.string().trim().min(1).max(200),
@@ -44,6 +66,8 @@ const stageBase = z.strictObject({
   fields: z.array(stageFieldInput).max(50).optional(),
   gateFlag: z.enum(leadFlags).nullable().optional(),
   salesReadyJump: z.boolean().optional(),
+  /** Omitted or null: the stage has no time limits (an edit entry is the whole stage). */
+  timeLimits: stageTimeLimitsInput.nullable().optional(),
 });
 
 function uniqueFields(stage: { fields?: Array<{ key: string }> | undefined }, ctx: z.RefinementCtx): void {

@@ -6,6 +6,7 @@ import { demoUsers, seedDemo, type DemoSeedResult } from "../../server/services/
 import { seededRandom } from "../../server/services/demo-data.ts";
 import { DemoSimulator } from "../../server/services/simulator.ts";
 import { interactionTypes } from "../../shared/domain/scoring.ts";
+import { stageAgeLevel } from "../../shared/domain/stage-age.ts";
 import { silentLogger } from "../support/builders.ts";
 import { drivers, openTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { TestClock } from "../support/scoring.ts";
@@ -83,6 +84,23 @@ describe.each(drivers)("the demo on %s", (driver) => {
     expect(seeded.salesReady).toBe(perStage.sales_acceptance!.length);
     const scoredEvents = await db().select({ n: sql<number>`count(*)::int` }).from(boardEvents).where(sql`${boardEvents.payload}->>'type' = 'lead.scored'`);
     expect(Number(scoredEvents[0]!.n)).toBeGreaterThan(250);
+  });
+
+  it("shows time in stage at every level: cards within their stage's limits, past amber, and past red", async () => {
+    const board = await app.services.boards.resolveBoard({ id: null, name: "test", kind: "system", role: "admin" }, {});
+    const snapshot = await app.services.boards.snapshot(board.id, clock.now());
+    const limits = new Map(snapshot.stages.map((s) => [s.id, s.timeLimits]));
+    expect(snapshot.stages.every((s) => s.timeLimits !== null)).toBe(true);
+    const levels = snapshot.leads.map((l) => stageAgeLevel(l.stageEnteredAt, clock.now().getTime(), limits.get(l.stageId) ?? null));
+    const count = (level: string) => levels.filter((l) => l === level).length;
+    // Mostly in time, a fair share waiting too long, some overdue: a board that tells you where to look.
+    expect(count("ok")).toBeGreaterThan(count("amber"));
+    expect(count("amber")).toBeGreaterThanOrEqual(30);
+    expect(count("red")).toBeGreaterThanOrEqual(20);
+    for (const stage of ["automated_marketing_qualification", "teleprospecting_acceptance", "teleprospecting_qualification", "sales_acceptance"]) {
+      const inStage = snapshot.leads.flatMap((l, i) => (l.stage === stage ? [levels[i]] : []));
+      expect(new Set(inStage)).toEqual(new Set(["ok", "amber", "red"]));
+    }
   });
 
   it("simulator ticks produce every interaction type on demo contacts and move scores", async () => {

@@ -25,6 +25,7 @@ const keepAll = (view: ProcessView): StageEditInput[] =>
     fields: s.fields,
     gateFlag: s.gateFlag,
     salesReadyJump: s.salesReadyJump,
+    timeLimits: s.timeLimits,
   }));
 
 describe.each(drivers)("business processes on %s", (driver) => {

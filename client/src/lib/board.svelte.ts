@@ -88,6 +88,8 @@ export class BoardState {
   readonly own = new OwnChangeLog();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #ticker: ReturnType<typeof setInterval> | undefined;
+  readonly #applied = new Set<(event: BoardEvent) => void>();
+  readonly #synced = new Set<(kind: "snapshot" | "resync") => void>();
 
   constructor(options: BoardOptions) {
     this.#options = options;
@@ -166,6 +168,32 @@ export class BoardState {
     this.#fallback = this.boardId === null ? null : { ...this.target };
     this.target = next;
     if (this.#socket.connected) void this.#join();
+  }
+
+  /** Calls `fn` after each event is applied, in seq order (live and replayed). Returns an unsubscribe. */
+  onApplied(fn: (event: BoardEvent) => void): () => void {
+    this.#applied.add(fn);
+    return () => this.#applied.delete(fn);
+  }
+
+  /** Calls `fn` after each join ("snapshot": the board may be another one) or catch-up ("resync"). */
+  onSynced(fn: (kind: "snapshot" | "resync") => void): () => void {
+    this.#synced.add(fn);
+    return () => this.#synced.delete(fn);
+  }
+
+  /** Listens to a broadcast of the server other than board events (e.g. presence). */
+  onBroadcast<E extends keyof ServerToClientEvents>(event: E, fn: ServerToClientEvents[E]): () => void {
+    const socket = this.#socket as unknown as { on(e: string, f: unknown): void; off(e: string, f: unknown): void };
+    socket.on(event, fn);
+    return () => socket.off(event, fn);
+  }
+
+  /** Sends a command on the board's socket and resolves with its acknowledgement (rejects on timeout or offline). */
+  request<T>(event: keyof ClientToServerEvents, payload: unknown, timeoutMs = syncTimeoutMs): Promise<Ack<T>> {
+    if (!this.#socket.connected) return Promise.reject(new Error("offline"));
+    const emit = this.#socket.timeout(timeoutMs).emit as unknown as (e: string, p: unknown, done: Done<T>) => void;
+    return this.#ask<T>((done) => emit.call(this.#socket, event, payload, done));
   }
 
   toast(text: string, kind: Toast["kind"] = "error", action?: ToastAction): void {
@@ -254,6 +282,7 @@ export class BoardState {
       }
       this.seq = event.seq;
       this.lastUpdated = new Date();
+      this.#notifyApplied(event);
       return;
     }
     const lead = event.lead;
@@ -267,6 +296,15 @@ export class BoardState {
     const highlight = own ? null : highlightText(event);
     if (highlight) this.notices.highlight(lead.id, highlight);
     this.#alertSalesReady(event);
+    this.#notifyApplied(event);
+  }
+
+  #notifyApplied(event: BoardEvent): void {
+    for (const fn of this.#applied) fn(event);
+  }
+
+  #notifySynced(kind: "snapshot" | "resync"): void {
+    for (const fn of this.#synced) fn(kind);
   }
 
   /** Sales roles hear of a lead that scoring made sales-ready, with a way to open it. */
@@ -305,6 +343,7 @@ export class BoardState {
     this.#fallback = null;
     this.#loadSnapshot(res.data);
     this.#endSync();
+    this.#notifySynced("snapshot");
   }
 
   /**
@@ -327,9 +366,11 @@ export class BoardState {
     }
     if (gen !== this.#gen) return;
     if (!res.ok) return this.#join();
+    const snapshot = "snapshot" in res.data;
     if ("snapshot" in res.data) this.#loadSnapshot(res.data.snapshot);
     else this.#replay(res.data.events);
     this.#endSync();
+    this.#notifySynced(snapshot ? "snapshot" : "resync");
   }
 
   /** Applies a resync's events in order; anything past a hole waits for the next pass. */

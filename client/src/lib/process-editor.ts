@@ -17,6 +17,9 @@ export interface StageDraft {
   gateFlag: LeadFlag | null;
   salesReadyJump: boolean;
   fields: StageField[];
+  /** Hours in stage before a card turns amber, then red; both empty: no limits. */
+  amberAfterHours: number | null;
+  redAfterHours: number | null;
 }
 
 export interface ProcessDraft {
@@ -33,7 +36,9 @@ let counter = 0;
 const uid = () => `s${++counter}`;
 
 export function stageDraft(stage?: BoardStage): StageDraft {
-  if (!stage) return { uid: uid(), key: "", name: "", entryRequirements: [], gateFlag: null, salesReadyJump: false, fields: [] };
+  if (!stage) {
+    return { uid: uid(), key: "", name: "", entryRequirements: [], gateFlag: null, salesReadyJump: false, fields: [], amberAfterHours: null, redAfterHours: null };
+  }
   return {
     uid: uid(),
     id: stage.id,
@@ -43,6 +48,9 @@ export function stageDraft(stage?: BoardStage): StageDraft {
     gateFlag: stage.gateFlag,
     salesReadyJump: stage.salesReadyJump,
     fields: stage.fields.map((f) => ({ ...f, ...(f.options ? { options: [...f.options] } : {}) })),
+    // Events logged before stages had limits carry none.
+    amberAfterHours: stage.timeLimits?.amberAfterHours ?? null,
+    redAfterHours: stage.timeLimits?.redAfterHours ?? null,
   };
 }
 
@@ -90,6 +98,21 @@ export function removedStages(draft: ProcessDraft, saved: ProcessView | null): B
   return saved.stages.filter((s) => !kept.has(s.id));
 }
 
+/** An empty number input reads as null (Svelte) or NaN; either means "not set". */
+const hours = (value: number | null | undefined): number | null =>
+  typeof value === "number" && !Number.isNaN(value) ? value : null;
+
+/**
+ * Both limits empty: none. One set: both are sent, so the server names the missing one
+ * (`timeLimits.redAfterHours`) rather than dropping the other silently.
+ */
+export function timeLimitsBody(stage: Pick<StageDraft, "amberAfterHours" | "redAfterHours">) {
+  const amber = hours(stage.amberAfterHours);
+  const red = hours(stage.redAfterHours);
+  if (amber === null && red === null) return null;
+  return { amberAfterHours: amber as number, redAfterHours: red as number };
+}
+
 function stageBody(stage: StageDraft) {
   return {
     key: stage.key.trim(),
@@ -98,6 +121,7 @@ function stageBody(stage: StageDraft) {
     gateFlag: stage.gateFlag,
     salesReadyJump: stage.salesReadyJump,
     ...(stage.fields.length ? { fields: stage.fields } : {}),
+    timeLimits: timeLimitsBody(stage),
   };
 }
 
@@ -122,6 +146,25 @@ export function updateBody(draft: ProcessDraft, saved: ProcessView): ProcessUpda
     stages: draft.stages.map((s) => ({ ...(s.id ? { id: s.id } : {}), ...stageBody(s) })),
     ...(Object.keys(moveLeadsTo).length ? { moveLeadsTo } : {}),
   };
+}
+
+/** The time-limit inputs, by the field path their problems carry. */
+export const limitFields = {
+  "timeLimits.amberAfterHours": "Amber after (h)",
+  "timeLimits.redAfterHours": "Red after (h)",
+} as const;
+export type LimitField = keyof typeof limitFields;
+
+/** Splits a stage's problems (as `stageProblems` words them) into those of each limit input and the rest. */
+export function splitLimitProblems(problems: readonly string[]): { byField: Record<LimitField, string[]>; rest: string[] } {
+  const byField: Record<LimitField, string[]> = { "timeLimits.amberAfterHours": [], "timeLimits.redAfterHours": [] };
+  const rest: string[] = [];
+  for (const problem of problems) {
+    const field = (Object.keys(limitFields) as LimitField[]).find((f) => problem.startsWith(`${f} `));
+    if (field) byField[field].push(problem.slice(field.length + 1));
+    else rest.push(problem.startsWith("timeLimits ") ? `Time limits: ${problem.slice("timeLimits ".length)}` : problem);
+  }
+  return { byField, rest };
 }
 
 /** Problems of one stage from INVALID_INPUT details (`stages.2.key` → stage 2). */

@@ -26,15 +26,15 @@ class FakeSocket {
 }
 
 const stages: BoardStage[] = [
-  { id: "s0", key: "inquiry", name: "Inquiry", position: 0, entryRequirements: [], gateFlag: null, salesReadyJump: false, fields: [] },
-  { id: "s1", key: "amq", name: "AMQ", position: 1, entryRequirements: ["has_parent"], gateFlag: null, salesReadyJump: false, fields: [] },
-  { id: "s2", key: "sales", name: "Sales", position: 2, entryRequirements: ["has_parent", "sales_ready"], gateFlag: null, salesReadyJump: true, fields: [] },
+  { id: "s0", key: "inquiry", name: "Inquiry", position: 0, entryRequirements: [], gateFlag: null, salesReadyJump: false, fields: [], timeLimits: null },
+  { id: "s1", key: "amq", name: "AMQ", position: 1, entryRequirements: ["has_parent"], gateFlag: null, salesReadyJump: false, fields: [], timeLimits: null },
+  { id: "s2", key: "sales", name: "Sales", position: 2, entryRequirements: ["has_parent", "sales_ready"], gateFlag: null, salesReadyJump: true, fields: [], timeLimits: null },
 ];
 function card(stage: string, extra: Partial<LeadCard> = {}): LeadCard {
   const st = stages.find((s) => s.key === stage)!;
   return {
     id: "a", topic: "Pricing request", contactId: "c", accountId: null, contactName: "N", companyName: null, processId: "p", stageId: st.id, stage, rank: "a0",
-    version: 1, readyForTeleprospecting: false, teleprospectingAccepted: false, salesReady: false, salesAccepted: false, scorable: true, ownerId: null,
+    version: 1, readyForTeleprospecting: false, teleprospectingAccepted: false, salesReady: false, salesAccepted: false, scorable: true, ownerId: null, ownerName: null, campaign: null, formId: null, formName: null,
     score: null, grade: null, scores: [], source: "form", isTest: false, stageEnteredAt: new Date().toISOString(), updatedAt: new Date().toISOString(), ...extra,
   };
 }

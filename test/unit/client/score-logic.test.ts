@@ -33,7 +33,8 @@ function makeCard(extra: Partial<LeadCard> = {}): LeadCard {
   return {
     id: "lead-1", topic: "Pricing request", contactId: "c1", accountId: "a1", contactName: "Ada Lovelace", companyName: "Analytical",
     processId: "p", stageId: "s0", stage: "inquiry", rank: "a0", version: 1, readyForTeleprospecting: false, teleprospectingAccepted: false,
-    salesReady: false, salesAccepted: false, scorable: true, ownerId: null, score: null, grade: null, scores: [], source: "form",
+    salesReady: false, salesAccepted: false, scorable: true, ownerId: null, ownerName: null, campaign: null, formId: null, formName: null,
+    score: null, grade: null, scores: [], source: "form",
     isTest: false, stageEnteredAt: ago(0), updatedAt: "2025-03-10T11:00:00.000Z", ...extra,
   };
 }
