@@ -23,6 +23,7 @@ const envSchema = z.object({
   PUBLIC_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
   SIMULATE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(8000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  SOCKET_ADAPTER: z.enum(["memory", "postgres"]).default("memory"),
 });
 
 export interface Config {
@@ -41,6 +42,8 @@ export interface Config {
   /** Mean time between simulated submissions. */
   simulateIntervalMs: number;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
+  /** How Socket.IO nodes share rooms: "memory" (one node) or "postgres" (several nodes, via LISTEN/NOTIFY). */
+  socketAdapter: "memory" | "postgres";
 }
 
 export class ConfigError extends Error {}
@@ -59,6 +62,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       "Invalid configuration: BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD must be set together",
     );
   }
+  // Several nodes need a shared PostgreSQL server; an embedded PGlite database belongs to one process.
+  if (e.SOCKET_ADAPTER === "postgres" && !e.DATABASE_URL) {
+    throw new ConfigError(
+      "Invalid configuration: SOCKET_ADAPTER=postgres needs DATABASE_URL (a PostgreSQL server); the embedded database runs one node only",
+    );
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -74,5 +83,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     corsOrigins: e.CORS_ORIGINS ?? [],
     publicRateLimitPerMinute: e.PUBLIC_RATE_LIMIT_PER_MINUTE,
     logLevel: e.LOG_LEVEL,
+    socketAdapter: e.SOCKET_ADAPTER,
   };
 }
