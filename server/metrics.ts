@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { SyncLimiterStats } from "./socket/sync-limiter.ts";
 
 /** One registry per app instance, so tests can build many apps in one process. */
 export function createMetrics() {
@@ -43,3 +44,23 @@ export function createMetrics() {
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Gauges of the board-sync admission limit (joins and resyncs), read when scraped. */
+export function registerSyncGauges(registry: Registry, stats: () => SyncLimiterStats): void {
+  new Gauge({
+    name: "board_syncs_running",
+    help: "Board joins and resyncs running now (at most the admission limit)",
+    registers: [registry],
+    collect() {
+      this.set(stats().running);
+    },
+  });
+  new Gauge({
+    name: "board_syncs_queued",
+    help: "Board joins and resyncs waiting for a slot (e.g. everyone reconnecting after a restart)",
+    registers: [registry],
+    collect() {
+      this.set(stats().queued);
+    },
+  });
+}

@@ -137,6 +137,10 @@ export class LeadService {
       }
       const board = await boardsRepo.findBoardByProcess(tx, lead.processId);
       if (!board) throw new Error(`process ${lead.processId} has no board`);
+      // Moves on one board place leads one at a time: two moves into the same gap must not
+      // read the column before either commits, or both would take the same rank. The board
+      // lock is the one the event append takes anyway (lead, then board).
+      await boardsRepo.lockBoard(tx, board.id);
       const stages = await boardsRepo.listStages(tx, lead.processId);
       const from = stages.find((s) => s.id === lead.stageId);
       const to = stages.find((s) => s.key === input.toStage || s.id === input.toStage);

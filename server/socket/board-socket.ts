@@ -3,8 +3,9 @@ import type { Server, Socket } from "socket.io";
 import type { z } from "zod";
 import type { Ack } from "../../shared/errors.ts";
 import type { BoardView } from "../../shared/domain/views.ts";
+import type { PresenceActivity } from "../../shared/presence.ts";
 import { userRoom, type ClientToServerEvents, type ServerToClientEvents } from "../../shared/events.ts";
-import { boardJoinInput, boardResyncInput, leadMoveInput } from "../../shared/schemas/board.ts";
+import { boardActivityInput, boardJoinInput, boardResyncInput, leadMoveInput } from "../../shared/schemas/board.ts";
 import type { Actor } from "../services/actor.ts";
 import { userActor, sessionCookieName, type AuthService } from "../services/auth-service.ts";
 import type { BoardService } from "../services/board-service.ts";
@@ -12,12 +13,15 @@ import type { LeadService } from "../services/lead-service.ts";
 import { readCookie } from "../http/cookies.ts";
 import { toErrorBody } from "../http/errors.ts";
 import { parseInput } from "../http/parse.ts";
+import { SyncLimiter } from "./sync-limiter.ts";
 import { viewRooms } from "./view-rooms.ts";
 
 export interface SocketData {
   actor: Actor;
   /** The view this socket watches on each board it joined. */
   views: Record<string, BoardView>;
+  /** What this socket is doing on each board it is on (presence); kept here so fetchSockets sees it on every node. */
+  presence?: Record<string, PresenceActivity | null>;
 }
 
 export type BoardServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -32,6 +36,8 @@ interface Deps {
   onCommand?: (name: string, ok: boolean) => void;
   /** Lets shutdown wait for commands that are still writing. */
   track?: <T>(work: Promise<T>) => Promise<T>;
+  /** Admission limit for joins and resyncs (a restart brings everyone back at once); default 8 at a time. */
+  syncLimiter?: SyncLimiter;
 }
 
 /**
@@ -58,8 +64,13 @@ function command<S extends z.ZodType, R>(
   };
 }
 
-/** Moves a socket into the rooms of one view of a board (out of any other view of it). */
+/**
+ * Moves a socket into the rooms of one view of a board, out of any other view of it and out
+ * of every other board: a connection shows one board at a time, so a switch to another
+ * process's board stops the old board's events and presence.
+ */
 async function enterView(socket: BoardSocket, boardId: string, view: BoardView): Promise<void> {
+  for (const other of Object.keys(socket.data.views)) if (other !== boardId) await leaveBoard(socket, other);
   const previous = socket.data.views[boardId];
   if (previous && previous !== view) await leaveBoard(socket, boardId);
   socket.data.views[boardId] = view;
@@ -89,40 +100,56 @@ export function attachBoardSocket(io: BoardServer, deps: Deps): void {
     }
   });
 
+  const limiter = deps.syncLimiter ?? new SyncLimiter();
+
   io.on("connection", (socket: BoardSocket) => {
     const actor = () => socket.data.actor;
+    /** Joins and resyncs queue for a slot; one whose socket left while waiting is skipped. */
+    const admitted = <T>(sync: () => Promise<T>) => limiter.run(sync, () => socket.connected);
     if (socket.data.actor.id) void socket.join(userRoom(socket.data.actor.id));
 
     socket.on(
       "board:join",
-      command(deps, "board:join", boardJoinInput, async (input) => {
-        const board = await deps.boards.resolveBoard(actor(), input);
-        const view = deps.boards.resolveView(actor(), input.view);
-        await enterView(socket, board.id, view);
-        // Joined before reading: every event after the snapshot's seq reaches this socket.
-        return deps.boards.snapshot(board.id, deps.now(), { view, userId: actor().id });
-      }),
+      command(deps, "board:join", boardJoinInput, (input) =>
+        admitted(async () => {
+          const board = await deps.boards.resolveBoard(actor(), input);
+          const view = deps.boards.resolveView(actor(), input.view);
+          await enterView(socket, board.id, view);
+          // Joined before reading: every event after the snapshot's seq reaches this socket.
+          return deps.boards.snapshot(board.id, deps.now(), { view, userId: actor().id });
+        }),
+      ),
     );
 
     socket.on(
       "board:resync",
-      command(deps, "board:resync", boardResyncInput, async (input) => {
-        // Same order as a join: in the room first, then read, so nothing falls in between.
-        // Permission is checked again by the service; leave the room if it refuses.
-        const view = deps.boards.resolveView(actor(), input.view ?? socket.data.views[input.boardId]);
-        await enterView(socket, input.boardId, view);
-        try {
-          return await deps.boards.resync(actor(), input, deps.now(), view);
-        } catch (err) {
-          await leaveBoard(socket, input.boardId);
-          throw err;
-        }
-      }),
+      command(deps, "board:resync", boardResyncInput, (input) =>
+        admitted(async () => {
+          // Same order as a join: in the room first, then read, so nothing falls in between.
+          // Permission is checked again by the service; leave the room if it refuses.
+          const view = deps.boards.resolveView(actor(), input.view ?? socket.data.views[input.boardId]);
+          await enterView(socket, input.boardId, view);
+          try {
+            return await deps.boards.resync(actor(), input, deps.now(), view);
+          } catch (err) {
+            await leaveBoard(socket, input.boardId);
+            throw err;
+          }
+        }),
+      ),
     );
 
     socket.on(
       "lead:move",
       command(deps, "lead:move", leadMoveInput, (input) => deps.leads.move(actor(), input, deps.now())),
+    );
+
+    // The feed of a board this socket joined, filtered for the view it joined with.
+    socket.on(
+      "board:activity",
+      command(deps, "board:activity", boardActivityInput, (input) =>
+        deps.boards.activity(actor(), input, socket.data.views[input.boardId]),
+      ),
     );
   });
 }

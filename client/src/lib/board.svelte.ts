@@ -2,7 +2,7 @@
  * The live board: one socket, the snapshot, events applied strictly in seq order,
  * resync on gaps and reconnects, and optimistic moves that the server confirms or undoes.
  */
-import { io, type Socket } from "socket.io-client";
+import { io } from "socket.io-client";
 import { SvelteMap } from "svelte/reactivity";
 import type { BoardEvent, BoardSnapshot, BoardStage, LeadCard, ResyncResult } from "../../../shared/board.ts";
 import type { Ack } from "../../../shared/errors.ts";
@@ -11,12 +11,12 @@ import type { ClientToServerEvents, ServerToClientEvents } from "../../../shared
 import type { BoardJoinInput } from "../../../shared/schemas/board.ts";
 import type { Role } from "../../../shared/schemas/common.ts";
 import { applyEvent, conflictCard, groupByStage, highlightText, planMove, seqDecision, sortStages, upsertCard } from "./board-logic.ts";
+import { Connection, type BoardSocket, type ConnectionStatus } from "./connection.svelte.ts";
 import { Notices, type Toast, type ToastAction } from "./notices.svelte.ts";
 import { canFillIn, missingOf, OwnChangeLog } from "./own-changes.ts";
 import { salesReadyAlert } from "./score-logic.ts";
 
-export type ConnectionStatus = "connecting" | "online" | "reconnecting" | "offline";
-export type BoardSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type { BoardSocket, ConnectionStatus } from "./connection.svelte.ts";
 
 export interface PendingMove {
   original: LeadCard;
@@ -44,10 +44,8 @@ export interface BoardTarget {
 }
 
 const moveTimeoutMs = 8_000;
-const syncTimeoutMs = 10_000;
-const retryMs = 2_000;
-
-type Done<T> = (err: Error | null, res: Ack<T>) => void;
+/** Generous: after a server restart the server queues syncs (its admission limit) rather than failing them. */
+const syncTimeoutMs = 20_000;
 
 export class BoardState {
   boardId = $state<string | null>(null);
@@ -59,7 +57,6 @@ export class BoardState {
   readonly cards = new SvelteMap<string, LeadCard>();
   /** The seq of the last applied event (or of the snapshot). */
   seq = $state(0);
-  status = $state<ConnectionStatus>("connecting");
   lastUpdated = $state<Date | null>(null);
   readonly pending = new SvelteMap<string, PendingMove>();
   readonly notices = new Notices();
@@ -73,12 +70,12 @@ export class BoardState {
   readonly joined = $derived(this.boardId !== null);
 
   readonly #options: BoardOptions;
-  readonly #socket: BoardSocket;
   #buffer: BoardEvent[] = [];
   #syncing = false;
   /** Bumped by every sync and disconnect; an answer from an older generation is ignored. */
   #gen = 0;
   #stopped = false;
+  readonly #connection: Connection;
   /** What the user picked (sent with every join); the pickers show it while it loads. */
   target = $state.raw<BoardTarget>({});
   /** The board and view to return to when a switch is refused. */
@@ -86,39 +83,49 @@ export class BoardState {
   #clockOffset = 0;
   /** This user's own changes (moves here, drawer commands over HTTP): not flashed as news. */
   readonly own = new OwnChangeLog();
-  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #ticker: ReturnType<typeof setInterval> | undefined;
   readonly #applied = new Set<(event: BoardEvent) => void>();
   readonly #synced = new Set<(kind: "snapshot" | "resync") => void>();
 
   constructor(options: BoardOptions) {
     this.#options = options;
-    this.#socket =
-      options.socket ?? io({ transports: ["websocket"], withCredentials: true, autoConnect: false, forceNew: true });
+    // Socket.IO's own reconnection is off: the Connection retries with full jitter, forever.
+    const socket =
+      options.socket ??
+      io({ transports: ["websocket"], withCredentials: true, autoConnect: false, forceNew: true, reconnection: false });
+    this.#connection = new Connection(socket, {
+      onConnect: () => this.#onConnect(),
+      onDisconnect: () => this.#onDisconnect(),
+      onUnauthenticated: () => this.#options.onUnauthenticated(),
+    });
+  }
+
+  /** "connecting" (first connection), "online", "reconnecting" (countdown in `reconnectAt`), "offline" (still retrying). */
+  get status(): ConnectionStatus {
+    return this.#connection.status;
+  }
+
+  /** When the next connection attempt is due (ms since the epoch), or null. */
+  get reconnectAt(): number | null {
+    return this.#connection.reconnectAt;
+  }
+
+  /** Tries to reconnect at once instead of waiting for the countdown. */
+  retryNow(): void {
+    this.#connection.retryNow();
   }
 
   start(): void {
-    const s = this.#socket;
-    s.on("connect", () => this.#onConnect());
-    s.on("disconnect", (reason) => this.#onDisconnect(reason));
-    s.on("connect_error", (err) => this.#onConnectError(err));
-    s.on("board:event", (event) => this.#receive(event));
-    window.addEventListener("online", this.#onBrowserNetwork);
-    window.addEventListener("offline", this.#onBrowserNetwork);
+    this.#connection.on("board:event", (event) => this.#receive(event));
     this.#ticker = setInterval(() => (this.now = Date.now() + this.#clockOffset), 30_000);
-    s.connect();
+    this.#connection.start();
   }
 
   stop(): void {
     this.#stopped = true;
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
     this.notices.stop();
     clearInterval(this.#ticker);
-    window.removeEventListener("online", this.#onBrowserNetwork);
-    window.removeEventListener("offline", this.#onBrowserNetwork);
-    this.#socket.removeAllListeners();
-    this.#socket.disconnect();
+    this.#connection.stop();
   }
 
   /**
@@ -136,14 +143,12 @@ export class BoardState {
     if (plan.kind !== "move") return;
     this.cards.set(leadId, plan.optimistic);
     this.pending.set(leadId, { original: card, optimistic: plan.optimistic });
-    if (!this.#socket.connected) return this.#moveFailed(leadId, "You are offline; the move was not sent");
+    if (!this.#connection.connected) return this.#moveFailed(leadId, "You are offline; the move was not sent");
     let res: Ack<LeadCard>;
     try {
-      res = await this.#ask<LeadCard>((done) =>
-        this.#socket.timeout(moveTimeoutMs).emit("lead:move", plan.payload, done),
-      );
+      res = await this.#connection.ask<LeadCard>("lead:move", plan.payload, moveTimeoutMs);
     } catch {
-      const reason = this.#socket.connected
+      const reason = this.#connection.connected
         ? "The server did not confirm the move in time, so it was undone"
         : "The connection was lost before the server confirmed the move, so it was undone";
       return this.#moveFailed(leadId, reason);
@@ -167,7 +172,7 @@ export class BoardState {
     if (next.processId === this.target.processId && next.view === this.target.view && this.boardId !== null) return;
     this.#fallback = this.boardId === null ? null : { ...this.target };
     this.target = next;
-    if (this.#socket.connected) void this.#join();
+    if (this.#connection.connected) void this.#join();
   }
 
   /** Calls `fn` after each event is applied, in seq order (live and replayed). Returns an unsubscribe. */
@@ -184,16 +189,12 @@ export class BoardState {
 
   /** Listens to a broadcast of the server other than board events (e.g. presence). */
   onBroadcast<E extends keyof ServerToClientEvents>(event: E, fn: ServerToClientEvents[E]): () => void {
-    const socket = this.#socket as unknown as { on(e: string, f: unknown): void; off(e: string, f: unknown): void };
-    socket.on(event, fn);
-    return () => socket.off(event, fn);
+    return this.#connection.on(event, fn);
   }
 
   /** Sends a command on the board's socket and resolves with its acknowledgement (rejects on timeout or offline). */
   request<T>(event: keyof ClientToServerEvents, payload: unknown, timeoutMs = syncTimeoutMs): Promise<Ack<T>> {
-    if (!this.#socket.connected) return Promise.reject(new Error("offline"));
-    const emit = this.#socket.timeout(timeoutMs).emit as unknown as (e: string, p: unknown, done: Done<T>) => void;
-    return this.#ask<T>((done) => emit.call(this.#socket, event, payload, done));
+    return this.#connection.ask<T>(event, payload, timeoutMs);
   }
 
   toast(text: string, kind: Toast["kind"] = "error", action?: ToastAction): void {
@@ -217,40 +218,15 @@ export class BoardState {
   }
 
   #onConnect(): void {
-    this.status = "online";
     // The resync names the view, so a new connection catches up without reloading the board.
     if (this.boardId === null) void this.#join();
     else void this.#resync();
   }
 
-  #onDisconnect(reason: Socket.DisconnectReason): void {
+  #onDisconnect(): void {
     if (this.#stopped) return;
     this.#gen++;
     this.#syncing = false;
-    this.status = this.#waitingStatus();
-    // The server hung up on purpose (e.g. it restarted): Socket.IO will not retry by itself.
-    if (reason === "io server disconnect") this.#later(() => this.#socket.connect(), retryMs);
-  }
-
-  #onConnectError(err: Error): void {
-    if (this.#stopped) return;
-    if (err.message === "UNAUTHENTICATED") {
-      this.status = "offline";
-      this.#options.onUnauthenticated();
-      return;
-    }
-    this.status = this.#waitingStatus();
-    // A refusal by the server's middleware is not retried automatically.
-    if (!this.#socket.active) this.#later(() => this.#socket.connect(), retryMs * 2);
-  }
-
-  readonly #onBrowserNetwork = (): void => {
-    if (!this.#socket.connected) this.status = this.#waitingStatus();
-  };
-
-  #waitingStatus(): ConnectionStatus {
-    if (typeof navigator !== "undefined" && navigator.onLine === false) return "offline";
-    return this.boardId === null ? "connecting" : "reconnecting";
   }
 
   #receive(event: BoardEvent): void {
@@ -320,7 +296,7 @@ export class BoardState {
     let res: Ack<BoardSnapshot>;
     try {
       const payload: BoardJoinInput = { ...this.target };
-      res = await this.#ask<BoardSnapshot>((done) => this.#socket.timeout(syncTimeoutMs).emit("board:join", payload, done));
+      res = await this.#connection.ask<BoardSnapshot>("board:join", payload, syncTimeoutMs);
     } catch {
       return this.#syncFailed(gen);
     }
@@ -356,11 +332,8 @@ export class BoardState {
     const gen = this.#beginSync();
     let res: Ack<ResyncResult>;
     try {
-      res = await this.#ask<ResyncResult>((done) =>
-        this.#socket
-          .timeout(syncTimeoutMs)
-          .emit("board:resync", { boardId, sinceSeq: this.seq, ...(this.view ? { view: this.view } : {}) }, done),
-      );
+      const payload = { boardId, sinceSeq: this.seq, ...(this.view ? { view: this.view } : {}) };
+      res = await this.#connection.ask<ResyncResult>("board:resync", payload, syncTimeoutMs);
     } catch {
       return this.#syncFailed(gen);
     }
@@ -390,6 +363,7 @@ export class BoardState {
   /** Applies what arrived while syncing; a remaining gap starts the next resync. */
   #endSync(): void {
     this.#syncing = false;
+    this.#connection.settled();
     const queued = this.#buffer.sort((a, b) => a.seq - b.seq);
     this.#buffer = [];
     for (const event of queued) this.#receive(event);
@@ -398,10 +372,10 @@ export class BoardState {
   #syncFailed(gen: number): void {
     if (gen !== this.#gen) return;
     this.#syncing = false;
-    this.#later(() => {
-      if (!this.#socket.connected || this.#syncing) return;
+    this.#connection.retryLater(() => {
+      if (this.#stopped || this.#syncing) return;
       void (this.boardId === null ? this.#join() : this.#resync());
-    }, retryMs);
+    });
   }
 
   #loadSnapshot(snapshot: BoardSnapshot): void {
@@ -418,17 +392,5 @@ export class BoardState {
     const serverTime = Date.parse(snapshot.serverTime);
     if (!Number.isNaN(serverTime)) this.#clockOffset = serverTime - Date.now();
     this.now = Date.now() + this.#clockOffset;
-  }
-
-  #ask<T>(send: (done: Done<T>) => void): Promise<Ack<T>> {
-    return new Promise((resolve, reject) => send((err, res) => (err ? reject(err) : resolve(res))));
-  }
-
-  #later(fn: () => void, ms: number): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      if (!this.#stopped) fn();
-    }, ms);
-    this.#timers.add(timer);
   }
 }

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { BoardState, type BoardSocket } from "../../../client/src/lib/board.svelte.ts";
 import { dropNeighbours, provisionalRank, isSamePlace, formatAge, seqDecision, planMove } from "../../../client/src/lib/board-logic.ts";
 import type { BoardEvent, BoardSnapshot, LeadCard, BoardStage } from "../../../shared/board.ts";
@@ -12,11 +12,13 @@ class FakeSocket {
   connected = false;
   active = true;
   sent: Array<{ ev: string; payload: Record<string, unknown>; cb: Handler; ms: number }> = [];
+  connects = 0;
   on(ev: string, h: Handler) { (this.handlers.get(ev) ?? this.handlers.set(ev, []).get(ev)!).push(h); return this; }
   fire(ev: string, ...args: unknown[]) { for (const h of this.handlers.get(ev) ?? []) h(...args); }
-  connect() { return this; }
+  connect() { this.connects++; return this; }
   disconnect() { this.connected = false; return this; }
   removeAllListeners() { this.handlers.clear(); return this; }
+  refuse(message = "websocket error") { this.fire("connect_error", new Error(message)); }
   timeout(ms: number) { return { emit: (ev: string, payload: Record<string, unknown>, cb: Handler) => { this.sent.push({ ev, payload, cb, ms }); } }; }
   up() { this.connected = true; this.fire("connect"); }
   down() { this.connected = false; this.fire("disconnect", "transport close"); }
@@ -25,14 +27,14 @@ class FakeSocket {
 }
 
 const stages: BoardStage[] = [
-  { id: "s0", key: "inquiry", name: "Inquiry", position: 0, entryRequirements: [], gateFlag: null, salesReadyJump: false, fields: [] },
-  { id: "s1", key: "amq", name: "AMQ", position: 1, entryRequirements: ["has_parent"], gateFlag: null, salesReadyJump: false, fields: [] },
-  { id: "s2", key: "sales", name: "Sales", position: 2, entryRequirements: ["has_parent", "sales_ready"], gateFlag: null, salesReadyJump: false, fields: [] },
+  { id: "s0", key: "inquiry", name: "Inquiry", position: 0, entryRequirements: [], gateFlag: null, salesReadyJump: false, fields: [], timeLimits: null },
+  { id: "s1", key: "amq", name: "AMQ", position: 1, entryRequirements: ["has_parent"], gateFlag: null, salesReadyJump: false, fields: [], timeLimits: null },
+  { id: "s2", key: "sales", name: "Sales", position: 2, entryRequirements: ["has_parent", "sales_ready"], gateFlag: null, salesReadyJump: false, fields: [], timeLimits: null },
 ];
 function card(id: string, stage: string, rank: string, extra: Partial<LeadCard> = {}): LeadCard {
   const st = stages.find((s) => s.key === stage)!;
   return { id, topic: "T " + id, contactId: "c", accountId: null, contactName: "N", companyName: null, processId: "p", stageId: st.id, stage, rank, version: 1,
-    readyForTeleprospecting: false, teleprospectingAccepted: false, salesReady: false, salesAccepted: false, scorable: true, ownerId: null, score: null, grade: null,
+    readyForTeleprospecting: false, teleprospectingAccepted: false, salesReady: false, salesAccepted: false, scorable: true, ownerId: null, ownerName: null, campaign: null, formId: null, formName: null, score: null, grade: null,
     source: "form", isTest: false, stageEnteredAt: new Date().toISOString(), updatedAt: new Date().toISOString(), ...extra } as LeadCard;
 }
 function snap(seq: number, leads: LeadCard[]): BoardSnapshot {
@@ -51,7 +53,10 @@ beforeEach(() => {
   board = new BoardState({ userId: "me", onUnauthenticated: () => {}, socket: sock as unknown as BoardSocket });
   board.start();
 });
-afterEach(() => board.stop());
+afterEach(() => {
+  board.stop();
+  vi.useRealTimers();
+});
 
 describe("sync", () => {
   it("buffers events before join ack and applies only newer ones", async () => {
@@ -113,6 +118,90 @@ describe("sync", () => {
     await flush();
     expect(board.seq).toBe(900);
     expect([...board.cards.keys()]).toEqual(["c"]);
+  });
+});
+
+describe("connection", () => {
+  it("starts connecting, counts down after a failed first attempt, and goes online", () => {
+    expect(board.status).toBe("connecting");
+    expect(sock.connects).toBe(1);
+    sock.refuse();
+    expect(board.status).toBe("connecting");
+    expect(board.reconnectAt).toBeGreaterThan(Date.now());
+    sock.up();
+    expect(board.status).toBe("online");
+    expect(board.reconnectAt).toBeNull();
+  });
+
+  it("keeps the board while reconnecting, turns offline after several failures, and still retries", async () => {
+    vi.useFakeTimers({ now: Date.now(), toFake: ["setTimeout", "clearTimeout", "Date"] });
+    try {
+      sock.up();
+      sock.last("board:join").cb(null, { ok: true, data: snap(3, [card("a", "inquiry", "a0")]) });
+      await vi.advanceTimersByTimeAsync(0);
+      sock.down();
+      expect(board.status).toBe("reconnecting");
+      expect(board.reconnectAt! - Date.now()).toBeLessThanOrEqual(1000);
+      vi.advanceTimersByTime(1000);
+      expect(sock.connects).toBe(2);
+      for (let i = 0; i < 3; i++) {
+        sock.refuse();
+        vi.advanceTimersByTime(30_000);
+      }
+      expect(board.status).toBe("offline");
+      expect(sock.connects).toBe(5);
+      expect(board.cards.size).toBe(1);
+      expect(board.lastUpdated).not.toBeNull();
+      sock.refuse();
+      board.retryNow();
+      expect(sock.connects).toBe(6);
+      sock.up();
+      expect(board.status).toBe("online");
+      expect(sock.last("board:resync").payload).toEqual({ boardId: "b", sinceSeq: 3, view: "all" });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("a failed resync is retried after a backoff, not at once", async () => {
+    vi.useFakeTimers({ now: Date.now(), toFake: ["setTimeout", "clearTimeout", "Date"] });
+    try {
+      sock.up();
+      sock.last("board:join").cb(null, { ok: true, data: snap(3, [card("a", "inquiry", "a0")]) });
+      await vi.advanceTimersByTimeAsync(0);
+      sock.fire("board:event", ev(5, card("a", "amq", "a0", { version: 3 })));
+      sock.last("board:resync").cb(new Error("operation has timed out"));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(sock.count("board:resync")).toBe(1);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(sock.count("board:resync")).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("the browser going offline shows offline at once", () => {
+    sock.up();
+    sock.down();
+    vi.stubGlobal("navigator", { onLine: false });
+    try {
+      (globalThis as unknown as { window: EventTarget }).window.dispatchEvent(new Event("offline"));
+      expect(board.status).toBe("offline");
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it("a refused session goes to the login page and stops retrying", () => {
+    board.stop();
+    sock = new FakeSocket();
+    let unauthenticated = 0;
+    board = new BoardState({ userId: "me", onUnauthenticated: () => unauthenticated++, socket: sock as unknown as BoardSocket });
+    board.start();
+    sock.refuse("UNAUTHENTICATED");
+    expect(unauthenticated).toBe(1);
+    expect(board.status).toBe("offline");
+    expect(board.reconnectAt).toBeNull();
   });
 });
 
