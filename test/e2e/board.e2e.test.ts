@@ -1,11 +1,11 @@
 import { rmSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
 import { leads as leadsTable } from "../../drizzle/schema.ts";
 import type { LeadCard } from "../../shared/board.ts";
 import { makeLead, makeUser, testPassword } from "../support/builders.ts";
-import { browserAvailable, buildClient, launchBrowser, signIn } from "../support/browser.ts";
+import { browserAvailable, buildClient, launchBrowser, screenshotOnFailure, signIn } from "../support/browser.ts";
 import { openTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
@@ -41,6 +41,13 @@ describe.runIf(browserAvailable())("the board in a browser", () => {
     browser = await launchBrowser();
   }, 120_000);
 
+  /** The current test's pages: a failure saves a screenshot of each to test-results/. */
+  let pages: Page[] = [];
+  beforeEach(() => {
+    pages = [];
+    screenshotOnFailure(() => pages);
+  });
+
   afterAll(async () => {
     for (const c of contexts) await c.close();
     await browser?.close();
@@ -56,6 +63,7 @@ describe.runIf(browserAvailable())("the board in a browser", () => {
     const context = await browser.newContext({ viewport: { width: 1600, height: 900 } });
     contexts.push(context);
     const page = await context.newPage();
+    pages.push(page);
     page.on("request", (req) => requested.push(req.url()));
     await signIn(page, server.url, email, testPassword);
     return page;
@@ -106,7 +114,12 @@ describe.runIf(browserAvailable())("the board in a browser", () => {
 
   it("a viewer cannot drag cards at all", async () => {
     const page = await openBoard(users.viewer.email);
-    expect(await card(page, leads[1]!.id).getAttribute("draggable")).toBe("false");
+    const lead = leads[1]!;
+    expect(await card(page, lead.id).getAttribute("data-draggable")).toBe("false");
+    expect(await card(page, lead.id).locator('[data-testid="card-menu-button"]').count()).toBe(0);
+    await card(page, lead.id).dragTo(column(page, "inquiry").locator('[data-testid="column-cards"]'));
+    expect(await page.locator('[data-testid="drag-ghost"]').count()).toBe(0);
+    expect(await column(page, "automated_marketing_qualification").locator(card(page, lead.id)).count()).toBe(1);
   });
 
   it("a column the lead may not enter is refused before asking the server, with the reason", async () => {

@@ -11,7 +11,7 @@ import {
   type TransitionCheck,
 } from "../../../shared/domain/stages.ts";
 import type { LeadMoveInput } from "../../../shared/schemas/board.ts";
-import { applyScored, averageShown, scoredHighlight, type PendingCards } from "./score-logic.ts";
+import { applyScored, averageShown, scoredHighlight, shownScore, type PendingCards } from "./score-logic.ts";
 
 /** Column order: rank (bytewise), then id so equal ranks still order the same everywhere. */
 export function compareCards(a: LeadCard, b: LeadCard): number {
@@ -145,6 +145,24 @@ export function shortReason(check: TransitionCheck): string {
   return `needs ${check.missing.map((r) => requirementLabels[r]).join(" and ")}`;
 }
 
+/** A line of a card's "Move to stage…" menu: every stage, the unavailable ones with why. */
+export interface StageChoice {
+  key: string;
+  name: string;
+  disabled: boolean;
+  /** "current stage", or the gate's short reason; null when the stage may be chosen. */
+  reason: string | null;
+}
+
+export function stageChoices(card: LeadCard, stages: readonly BoardStage[]): StageChoice[] {
+  return stages.map((stage) => {
+    if (stage.key === card.stage) return { key: stage.key, name: stage.name, disabled: true, reason: "current stage" };
+    const gate = gateFor(card, stages, stage.key);
+    const reason = gate && !gate.allowed ? shortReason(gate) : null;
+    return { key: stage.key, name: stage.name, disabled: reason !== null, reason };
+  });
+}
+
 export type MovePlan =
   | { kind: "noop" }
   | { kind: "refused"; reason: string; missing: RequirementKey[] }
@@ -194,6 +212,40 @@ export function formatAge(fromIso: string, nowMs: number): string {
 /** Mean of the scores the cards show (the best, or one model's), rounded; null when none has one. */
 export function averageScore(cards: readonly LeadCard[], modelId: string | null = null): number | null {
   return averageShown(cards, modelId);
+}
+
+/** What a column header sums up: the score shown on each card (the chosen model's, or the best). */
+export type ColumnStat = "average" | "sum";
+
+export interface ColumnTotals {
+  count: number;
+  /** Cards that show a score (the others count, but add nothing). */
+  scored: number;
+  sum: number | null;
+  average: number | null;
+}
+
+export function columnTotals(cards: readonly LeadCard[], modelId: string | null = null): ColumnTotals {
+  let sum = 0;
+  let scored = 0;
+  for (const card of cards) {
+    const shown = shownScore(card, modelId);
+    if (!shown) continue;
+    sum += shown.score;
+    scored++;
+  }
+  return {
+    count: cards.length,
+    scored,
+    sum: scored === 0 ? null : sum,
+    average: scored === 0 ? null : Math.round(sum / scored),
+  };
+}
+
+/** "Avg 54", "Sum 1,230", "Avg —" (no card shows a score). */
+export function statText(stat: ColumnStat, totals: ColumnTotals): string {
+  const value = stat === "sum" ? totals.sum : totals.average;
+  return `${stat === "sum" ? "Sum" : "Avg"} ${value === null ? "—" : value.toLocaleString("en-US")}`;
 }
 
 /** The current card a CONFLICT answer carries in `details.lead`, if it looks like one. */
