@@ -19,7 +19,9 @@ import { recordRoutes } from "./http/record-routes.ts";
 import { segmentRoutes } from "./http/segment-routes.ts";
 import { lifecycleRoutes } from "./http/lifecycle-routes.ts";
 import { processRoutes } from "./http/process-routes.ts";
-import { createMetrics } from "./metrics.ts";
+import { savedViewRoutes } from "./http/saved-view-routes.ts";
+import { SavedViewService } from "./services/saved-view-service.ts";
+import { createMetrics, registerSyncGauges } from "./metrics.ts";
 import { queueDepth } from "./repositories/scoring.ts";
 import { AuthService } from "./services/auth-service.ts";
 import { ApiKeyService } from "./services/api-key-service.ts";
@@ -41,7 +43,10 @@ import { LeadService } from "./services/lead-service.ts";
 import { LifecycleService } from "./services/lifecycle-service.ts";
 import { ProcessService } from "./services/process-service.ts";
 import { attachBoardSocket, type BoardServer } from "./socket/board-socket.ts";
+import { SyncLimiter } from "./socket/sync-limiter.ts";
 import { ViewFanout } from "./socket/view-rooms.ts";
+import { attachPostgresAdapter, type PostgresAdapterConfig } from "./socket/adapter.ts";
+import { attachPresence } from "./socket/presence-socket.ts";
 
 export interface AppDeps {
   database: Database;
@@ -54,6 +59,10 @@ export interface AppDeps {
   publicIntake?: { corsOrigins: string[]; perMinute: number };
   /** Live scoring: tests may stop the worker and drain the queue themselves. */
   scoring?: { autoStart?: boolean; coalesceMs?: number; pollMs?: number };
+  /** Share Socket.IO rooms with other nodes through this PostgreSQL server; omitted: one node. */
+  socketAdapter?: PostgresAdapterConfig;
+  /** Board joins/resyncs one node runs at once; the rest queue (never refused). Default 8. */
+  sync?: { maxConcurrent?: number };
 }
 
 export interface App {
@@ -94,6 +103,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // CSV uploads are read at the import's pace and may take longer than Node's 5-minute default.
   http.requestTimeout = 0;
   const io: BoardServer = new Server(http, { serveClient: false });
+  const socketAdapter = deps.socketAdapter ? await attachPostgresAdapter(io, deps.socketAdapter, logger) : undefined;
 
   const views = new ViewFanout(io, database.db, (err) => logger.error({ err }, "could not deliver a board event"));
   const fanout = new BoardFanout({
@@ -194,6 +204,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use("/api", segmentRoutes(segments));
   app.use("/api", apiKeyRoutes(apiKeys, now));
   app.use("/api", scoringRoutes(scoringModels, interactions, now));
+  app.use("/api", savedViewRoutes(new SavedViewService(database.db), now));
   app.use("/api", (_req, res) => sendError(res, { code: "NOT_FOUND", message: "No such endpoint" }));
 
   if (deps.clientDir && existsSync(path.join(deps.clientDir, "index.html"))) {
@@ -212,7 +223,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
     metrics.socketsConnected.inc();
     socket.on("disconnect", () => metrics.socketsConnected.dec());
   });
+  const presence = attachPresence(io, { logger, crossNode: socketAdapter !== undefined });
+  const syncLimiter = new SyncLimiter(deps.sync?.maxConcurrent);
+  registerSyncGauges(metrics.registry, () => syncLimiter.stats);
   attachBoardSocket(io, {
+    syncLimiter,
     auth,
     boards,
     leads,
@@ -273,6 +288,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       http.closeIdleConnections();
       // Socket.IO's close disconnects every client; in-flight handlers still finish their transaction.
       await io.close();
+      presence.close();
+      await socketAdapter?.close();
       const deadline = Date.now() + 10_000;
       while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       http.closeAllConnections();
