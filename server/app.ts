@@ -47,6 +47,7 @@ import { SyncLimiter } from "./socket/sync-limiter.ts";
 import { ViewFanout } from "./socket/view-rooms.ts";
 import { attachPostgresAdapter, type PostgresAdapterConfig } from "./socket/adapter.ts";
 import { attachPresence } from "./socket/presence-socket.ts";
+import { loadHeldLeads } from "./services/presence-leads.ts";
 
 export interface AppDeps {
   database: Database;
@@ -223,7 +224,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
     metrics.socketsConnected.inc();
     socket.on("disconnect", () => metrics.socketsConnected.dec());
   });
-  const presence = attachPresence(io, { logger, crossNode: socketAdapter !== undefined });
+  const presence = attachPresence(io, {
+    logger,
+    crossNode: socketAdapter !== undefined,
+    heldLeads: (boardId, leadIds) => loadHeldLeads(database.db, boardId, leadIds),
+  });
   const syncLimiter = new SyncLimiter(deps.sync?.maxConcurrent);
   registerSyncGauges(metrics.registry, () => syncLimiter.stats);
   attachBoardSocket(io, {

@@ -1,8 +1,10 @@
 /**
  * Presence as a pure function of the sockets on a board: who is there (one entry per
- * person, however many tabs) and which leads they hold. No I/O; the socket layer
- * gathers the sockets from every node and sends the result.
+ * person, however many tabs) and which leads they hold, and what of it each view may see.
+ * No I/O; the socket layer gathers the sockets from every node and sends the result.
  */
+import type { BoardStage, LeadCard } from "../../shared/board.ts";
+import { leadInView, type BoardView } from "../../shared/domain/views.ts";
 import type { BoardPresence, PresenceActivity, PresenceEntry } from "../../shared/presence.ts";
 import type { Actor } from "./actor.ts";
 
@@ -39,4 +41,34 @@ export function aggregatePresence(boardId: string, connections: readonly Presenc
     }))
     .sort((a, b) => a.name.localeCompare(b.name) || a.userId.localeCompare(b.userId));
   return { boardId, viewers };
+}
+
+/** What presence filtering needs of a held lead: where it is and whose it is. */
+export type HeldLead = Pick<LeadCard, "stage" | "salesReady" | "ownerId">;
+
+/**
+ * The presence one viewer may see: everyone on the board, but only the held leads that are
+ * in the viewer's view (a salesperson on "Sales-ready" learns nothing about other leads,
+ * not even their ids). A lead that is not on the board (or no longer open) is left out.
+ */
+export function presenceForViewer(
+  presence: BoardPresence,
+  held: ReadonlyMap<string, HeldLead>,
+  stages: ReadonlyArray<Pick<BoardStage, "key" | "entryRequirements">>,
+  view: BoardView,
+  userId: string | null,
+): BoardPresence {
+  const visible = (leadId: string) => {
+    const lead = held.get(leadId);
+    return lead !== undefined && leadInView(view, lead, stages, userId);
+  };
+  return {
+    boardId: presence.boardId,
+    viewers: presence.viewers.map((v) => ({ ...v, activities: v.activities.filter((a) => visible(a.leadId)) })),
+  };
+}
+
+/** The lead ids anyone holds on the board. */
+export function heldLeadIds(presence: BoardPresence): string[] {
+  return [...new Set(presence.viewers.flatMap((v) => v.activities.map((a) => a.leadId)))];
 }

@@ -16,7 +16,8 @@ import type { BoardPresence, PresenceActivity } from "../../shared/presence.ts";
 import { presenceSetInput } from "../../shared/schemas/board.ts";
 import { toErrorBody } from "../http/errors.ts";
 import { parseInput } from "../http/parse.ts";
-import { aggregatePresence } from "../services/presence.ts";
+import { aggregatePresence, heldLeadIds, presenceForViewer } from "../services/presence.ts";
+import type { HeldLeads } from "../services/presence-leads.ts";
 import type { BoardServer, SocketData } from "./board-socket.ts";
 
 /** Every socket on a board, whatever its view: where `board:presence` goes. */
@@ -44,7 +45,14 @@ export interface PresenceOptions {
   /** Cross-node only: recompute anyway this often (a node that died, or that joined late). */
   refreshMs?: number;
   onCommand?: (name: string, ok: boolean) => void;
+  /**
+   * Where held leads are, so each viewer sees only the holders of leads in its view.
+   * Omitted (unit tests of the hub): everyone sees every held lead.
+   */
+  heldLeads?: (boardId: string, leadIds: readonly string[]) => Promise<HeldLeads>;
 }
+
+type Waiter = { sid: string; resolve: (presence: BoardPresence) => void };
 
 interface BoardSlot {
   timer: NodeJS.Timeout | undefined;
@@ -57,7 +65,7 @@ interface BoardSlot {
   lastSent: string | undefined;
   latest: BoardPresence | undefined;
   /** presence:set acks waiting for a recomputation that includes their change. */
-  waiters: Array<(presence: BoardPresence) => void>;
+  waiters: Waiter[];
   /** Sockets new to the board: owed the presence even when it did not change. */
   fresh: Set<string>;
 }
@@ -66,7 +74,7 @@ const retryMs = 1_000;
 
 export class PresenceHub {
   readonly #nsp: PresenceNamespace;
-  readonly #options: Required<Omit<PresenceOptions, "onCommand">> & Pick<PresenceOptions, "onCommand">;
+  readonly #options: Required<Omit<PresenceOptions, "onCommand" | "heldLeads">> & Pick<PresenceOptions, "onCommand" | "heldLeads">;
   readonly #slots = new Map<string, BoardSlot>();
   #refresh: NodeJS.Timeout | undefined;
   #closed = false;
@@ -110,7 +118,9 @@ export class PresenceHub {
     for (const [boardId, slot] of this.#slots) {
       clearTimeout(slot.timer);
       if (slot.changedHere && this.#options.crossNode) this.#nsp.serverSideEmit("presence:changed", boardId);
-      for (const resolve of slot.waiters.splice(0)) resolve(slot.latest ?? { boardId, viewers: [] });
+      // Who is there, without the held leads: no view to filter them for any more.
+      const viewers = (slot.latest?.viewers ?? []).map((v) => ({ ...v, activities: [] }));
+      for (const w of slot.waiters.splice(0)) w.resolve({ boardId, viewers });
     }
     this.#slots.clear();
   }
@@ -151,10 +161,10 @@ export class PresenceHub {
     const current = socket.data.presence?.[boardId] ?? null;
     const same = current?.leadId === activity?.leadId && current?.kind === activity?.kind;
     const slot = this.#slot(boardId);
-    if (same && slot.latest && !slot.dirty && !slot.running) return Promise.resolve(slot.latest);
     if (!same) socket.data.presence = { ...socket.data.presence, [boardId]: activity };
+    // Always through a recomputation: the answer is filtered for this socket's view.
     return new Promise((resolve) => {
-      slot.waiters.push(resolve);
+      slot.waiters.push({ sid: socket.id, resolve });
       this.#touch(boardId, !same);
     });
   }
@@ -211,24 +221,25 @@ export class PresenceHub {
       this.#dropLeavers(boardId);
       const presence = await this.#gather(boardId);
       slot.latest = presence;
+      const forSocket = await this.#filterFor(boardId, presence);
       if (this.#closed) {
-        for (const resolve of waiters) resolve(presence);
+        for (const w of waiters) w.resolve(forSocket(w.sid));
         return;
       }
       const text = JSON.stringify(presence);
-      if (text !== slot.lastSent) {
-        slot.lastSent = text;
-        this.#nsp.local.to(presenceRoom(boardId)).emit("board:presence", presence);
-      } else {
-        for (const sid of fresh) this.#nsp.sockets.get(sid)?.emit("board:presence", presence);
-      }
-      for (const resolve of waiters) resolve(presence);
+      const recipients = text !== slot.lastSent ? [...(this.#nsp.adapter.rooms.get(presenceRoom(boardId)) ?? [])] : fresh;
+      slot.lastSent = text;
+      for (const sid of recipients) this.#nsp.sockets.get(sid)?.emit("board:presence", forSocket(sid));
+      for (const w of waiters) w.resolve(forSocket(w.sid));
     } catch (err) {
-      // Another node did not answer in time: answer from this node's sockets, send nothing, retry.
+      // Another node did not answer in time: answer from this node's sockets, send nothing, retry
+      // (and send then, even if the result equals what was last sent: these answers were partial).
       this.#options.logger.warn({ err, boardId }, "presence: could not gather the board's sockets from every node");
       const local = aggregatePresence(boardId, this.#localConnections(boardId));
-      for (const resolve of waiters) resolve(local);
+      const forSocket = await this.#filterFor(boardId, local).catch(() => () => ({ boardId, viewers: [] }));
+      for (const w of waiters) w.resolve(forSocket(w.sid));
       for (const sid of fresh) slot.fresh.add(sid);
+      slot.lastSent = undefined;
       slot.dirty = true;
       retry = true;
     } finally {
@@ -247,6 +258,31 @@ export class PresenceHub {
       void socket.leave(room);
       if (socket.data.presence) delete socket.data.presence[boardId];
     }
+  }
+
+  /**
+   * The presence each local socket may see: holders only of leads in its view. One
+   * lookup of the held leads per recomputation; sockets of one view share the result.
+   */
+  async #filterFor(boardId: string, presence: BoardPresence): Promise<(sid: string) => BoardPresence> {
+    const ids = heldLeadIds(presence);
+    const load = this.#options.heldLeads;
+    if (ids.length === 0 || !load) return () => presence;
+    const { stages, leads } = await load(boardId, ids);
+    const byView = new Map<string, BoardPresence>();
+    return (sid) => {
+      const socket = this.#nsp.sockets.get(sid);
+      const view = socket?.data.views?.[boardId];
+      const userId = socket?.data.actor?.id ?? null;
+      if (!view) return presenceForViewer(presence, new Map(), stages, "all", userId);
+      const key = view === "my_leads" ? `${view}:${userId}` : view;
+      let shown = byView.get(key);
+      if (!shown) {
+        shown = presenceForViewer(presence, leads, stages, view, userId);
+        byView.set(key, shown);
+      }
+      return shown;
+    };
   }
 
   async #gather(boardId: string): Promise<BoardPresence> {

@@ -116,6 +116,21 @@ describe.each(drivers)("presence on %s", (driver) => {
     await until(() => entryOf(latest(b), ids.admin)?.activities.length === 0);
   });
 
+  it("shows a viewer only the holders of leads in its view: a salesperson on Sales-ready learns nothing of other leads", async () => {
+    const plain = await makeLead(t.database.db, server.app.services.leads, admin);
+    const a = await joinAs(server.url, cookies.admin, sockets);
+    const tele = await joinAs(server.url, cookies.telemarketer, sockets);
+    const sales = await joinAs(server.url, cookies.salesperson, sockets);
+    await setPresence(a, { leadId: plain.id, kind: "open" });
+    await until(() => entryOf(latest(tele), ids.admin)?.activities.length === 1);
+    // The salesperson sees the admin on the board, but not which (not sales-ready) lead is open.
+    await until(() => entryOf(latest(sales), ids.admin) !== undefined);
+    const answer = await setPresence(sales, null);
+    expect(answer.ok && entryOf(answer.data, ids.admin)?.activities).toEqual([]);
+    expect(sales.presences.flatMap((p) => p.viewers.flatMap((v) => v.activities))).toEqual([]);
+    expect(JSON.stringify(sales.presences)).not.toContain(plain.id);
+  });
+
   it("keeps what a person holds when they switch views on the same board", async () => {
     const lead = await makeLead(t.database.db, server.app.services.leads, admin);
     const a = await joinAs(server.url, cookies.admin, sockets);
