@@ -75,16 +75,25 @@ export interface ReconnectOptions {
   /** Called whenever `attempt`, `nextAttemptAt` or `connected` may have changed. */
   onChange?: () => void;
   onSchedule?: (retry: ScheduledRetry) => void;
+  /**
+   * A connection that drops sooner than this after connecting counts as a failed attempt, so
+   * a server or proxy that accepts and drops at once is backed off from, not retried every second.
+   */
+  stableAfterMs?: number;
   /** Defaults to `window` when there is one. */
   network?: NetworkEvents | null;
 }
+
+/** How long a connection must stay up before its drop starts the backoff afresh. */
+export const stableAfterMs = 10_000;
 
 export const isUnauthenticated = (err: Error): boolean => err.message === "UNAUTHENTICATED";
 
 /**
  * Drives a socket created with `reconnection: false`: every disconnect (except our own
  * stop) and every connect_error (except a fatal one) schedules `socket.connect()` after
- * the next backoff delay. A successful connection resets the attempts.
+ * the next backoff delay. A connection that stays up resets the attempts; one that drops
+ * within `stableAfterMs` counts as one more failure.
  */
 export class Reconnector {
   /** Failed attempts since the last successful connection. */
@@ -103,6 +112,9 @@ export class Reconnector {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #started = false;
   #stopped = false;
+  /** When the current connection came up, and the failures before it (restored if it drops at once). */
+  #connectedAt: number | null = null;
+  #failuresBefore = 0;
 
   constructor(socket: ReconnectSocket, options: ReconnectOptions = {}) {
     this.#socket = socket;
@@ -153,6 +165,8 @@ export class Reconnector {
   #onConnect(): void {
     if (this.#stopped) return;
     this.#clearTimer();
+    this.#connectedAt = this.#now();
+    this.#failuresBefore = this.attempt;
     this.attempt = 0;
     this.fatal = null;
     this.#changed();
@@ -163,6 +177,9 @@ export class Reconnector {
     if (this.#stopped) return;
     // Whatever the reason (the server restarted, the network dropped, the server hung up):
     // retry. Only our own stop() ends the connection for good.
+    const lasted = this.#connectedAt === null ? 0 : this.#now() - this.#connectedAt;
+    this.#connectedAt = null;
+    if (lasted < (this.#options.stableAfterMs ?? stableAfterMs)) this.attempt = this.#failuresBefore + 1;
     this.#schedule("disconnect");
     this.#options.onDisconnect?.(reason);
   }

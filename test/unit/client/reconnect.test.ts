@@ -7,6 +7,7 @@ import {
   offlineAfterAttempts,
   Reconnector,
   secondsUntil,
+  stableAfterMs,
   type BackoffPolicy,
   type ScheduledRetry,
 } from "../../../client/src/lib/reconnect.ts";
@@ -206,9 +207,27 @@ describe("the reconnect driver", () => {
     expect(driver.attempt).toBe(6);
     socket.up();
     expect(driver.attempt).toBe(0);
+    vi.advanceTimersByTime(stableAfterMs);
     socket.down();
     expect(scheduled.at(-1)).toMatchObject({ attempt: 0, cause: "disconnect" });
     expect(scheduled.at(-1)!.delayMs).toBeLessThanOrEqual(backoffCeiling(0, policy));
+  });
+
+  it("a connection that drops at once counts as a failure: a server that accepts and drops is backed off from", () => {
+    socket.up();
+    vi.advanceTimersByTime(stableAfterMs);
+    for (let i = 1; i <= 5; i++) {
+      socket.down();
+      expect(scheduled.at(-1)).toMatchObject({ attempt: i - 1, cause: "disconnect" });
+      vi.runOnlyPendingTimers();
+      socket.up();
+      vi.advanceTimersByTime(100);
+    }
+    // Each quick drop adds one: the windows keep growing instead of restarting at the first.
+    expect(scheduled.map((s) => s.attempt)).toEqual([0, 1, 2, 3, 4]);
+    vi.advanceTimersByTime(stableAfterMs);
+    socket.down();
+    expect(scheduled.at(-1)!.attempt).toBe(0);
   });
 
   it("retries after any kind of disconnect, including the server hanging up", () => {
