@@ -117,8 +117,33 @@ export interface BoardSnapshot {
   /** The view this snapshot is filtered by. */
   view: BoardView;
   stages: BoardStage[];
+  /**
+   * Per stage key: how many open leads of the view the column holds at `seq`, and whether
+   * `leads` carries all of them. An incomplete column continues with `board:page`.
+   */
+  columns: Record<string, BoardColumnInfo>;
+  /** The first page of each column, in column order (rank, then id). */
   leads: LeadCard[];
   serverTime: string;
+}
+
+export interface BoardColumnInfo {
+  total: number;
+  complete: boolean;
+}
+
+/** Where a column's next page starts: after this card in column order (rank, then id). */
+export interface PageCursor {
+  rank: string;
+  id: string;
+}
+
+/** The next cards of one column after a cursor, as they were after event `seq`. */
+export interface BoardPage {
+  seq: number;
+  cards: LeadCard[];
+  /** True when no card of the column (in the view) comes after the last one here. */
+  complete: boolean;
 }
 
 export interface EventActor {

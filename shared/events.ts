@@ -3,12 +3,13 @@
  * Commands are `entity:verb` and always acknowledged; `board:event` is the broadcast.
  */
 import type { Ack } from "./errors.ts";
-import type { BoardActivity, BoardEvent, BoardSnapshot, LeadCard, ResyncResult } from "./board.ts";
+import type { BoardActivity, BoardEvent, BoardPage, BoardSnapshot, LeadCard, ResyncResult } from "./board.ts";
 import type { BoardPresence } from "./presence.ts";
 import type { ImportView } from "./schemas/imports.ts";
 import type {
   BoardActivityInput,
   BoardJoinInput,
+  BoardPageInput,
   BoardResyncInput,
   LeadMoveInput,
   PresenceSetInput,
@@ -17,6 +18,8 @@ import type {
 export interface ClientToServerEvents {
   "board:join": (payload: BoardJoinInput, ack: (res: Ack<BoardSnapshot>) => void) => void;
   "board:resync": (payload: BoardResyncInput, ack: (res: Ack<ResyncResult>) => void) => void;
+  /** The next cards of one column of a joined board after a cursor, filtered for the socket's view. */
+  "board:page": (payload: BoardPageInput, ack: (res: Ack<BoardPage>) => void) => void;
   "lead:move": (payload: LeadMoveInput, ack: (res: Ack<LeadCard>) => void) => void;
   /** Recent activity of a joined board for the feed, filtered for the socket's view. */
   "board:activity": (payload: BoardActivityInput, ack: (res: Ack<BoardActivity>) => void) => void;

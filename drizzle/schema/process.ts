@@ -105,6 +105,9 @@ export const leads = pgTable(
     index("leads_board_idx").on(t.processId, t.stageId, t.rank),
     // A column's first and last ranks (appending, neighbours) read this index.
     index("leads_stage_rank_idx").on(t.stageId, t.rank),
+    // Paged board loading: a column's open leads in column order (keyset after rank, id),
+    // and the per-column counts of a snapshot (an index-only scan grouped by stage).
+    index("leads_open_column_idx").on(t.processId, t.stageId, t.rank, t.id).where(sql`${t.status} = 'open'`),
     index("leads_contact_idx").on(t.contactId),
     index("leads_account_idx").on(t.accountId),
   ],

@@ -1,10 +1,27 @@
-import type { BoardActivity, BoardEvent, BoardEventType, BoardSnapshot, BoardStage, ResyncResult } from "../../shared/board.ts";
+import type {
+  BoardActivity,
+  BoardColumnInfo,
+  BoardEvent,
+  BoardEventType,
+  BoardPage,
+  BoardSnapshot,
+  BoardStage,
+  LeadCard,
+  ResyncResult,
+} from "../../shared/board.ts";
 import { allowedViews, defaultView, isTeleprospectingStage, leadInView, viewLabels, type BoardView } from "../../shared/domain/views.ts";
 import { DomainError } from "../../shared/errors.ts";
-import type { BoardActivityInput, BoardJoinInput, BoardResyncInput } from "../../shared/schemas/board.ts";
+import {
+  defaultFirstPageSize,
+  defaultPageLimit,
+  type BoardActivityInput,
+  type BoardJoinInput,
+  type BoardPageInput,
+  type BoardResyncInput,
+} from "../../shared/schemas/board.ts";
 import type { Db, Executor } from "../db/client.ts";
 import * as boardsRepo from "../repositories/boards.ts";
-import { listBoardCards } from "../repositories/leads.ts";
+import { countOpenByStage, listColumnPage, type BoardLeadFilter } from "../repositories/leads.ts";
 import { requirePermission, type Actor } from "./actor.ts";
 
 /** Past this many missed events a client gets a fresh snapshot instead of a replay. */
@@ -56,23 +73,46 @@ export class BoardService {
     return view;
   }
 
-  /** A consistent picture: the leads of the view exactly as they were after event `seq`. */
-  async snapshot(boardId: string, now: Date, viewer: Viewer = { view: "all", userId: null }): Promise<BoardSnapshot> {
+  /**
+   * A consistent picture as it was after event `seq`: every column's count in the view and
+   * its first `pageSize` cards; `page` continues a column.
+   */
+  async snapshot(
+    boardId: string,
+    now: Date,
+    viewer: Viewer = { view: "all", userId: null },
+    pageSize: number = defaultFirstPageSize,
+  ): Promise<BoardSnapshot> {
     return this.db.transaction(
       async (tx) => {
         const board = await boardsRepo.findBoard(tx, boardId);
         if (!board) throw new DomainError("NOT_FOUND", "No such board");
-        return this.readSnapshot(tx, board, now, viewer);
+        return this.readSnapshot(tx, board, now, viewer, pageSize);
       },
       { isolationLevel: "repeatable read", accessMode: "read only" },
     );
   }
 
-  private async readSnapshot(db: Executor, board: boardsRepo.BoardRow, now: Date, viewer: Viewer): Promise<BoardSnapshot> {
-    const [stages, leads] = await Promise.all([
-      boardsRepo.listStages(db, board.processId),
-      listBoardCards(db, board.processId),
-    ]);
+  private async readSnapshot(
+    db: Executor,
+    board: boardsRepo.BoardRow,
+    now: Date,
+    viewer: Viewer,
+    pageSize: number,
+  ): Promise<BoardSnapshot> {
+    const stages = await boardsRepo.listStages(db, board.processId);
+    const filter = leadFilterOf(viewScope(viewer, stages));
+    const counts = filter === "nothing" ? new Map<string, number>() : await countOpenByStage(db, board.processId, filter);
+    const columns: Record<string, BoardColumnInfo> = {};
+    const leads: LeadCard[] = [];
+    for (const stage of stages) {
+      const total = counts.get(stage.id) ?? 0;
+      // Same transaction as the counts: the first page and the total agree.
+      if (total > 0 && filter !== "nothing") {
+        leads.push(...(await listColumnPage(db, { processId: board.processId, stageId: stage.id }, filter, undefined, pageSize)));
+      }
+      columns[stage.key] = { total, complete: total <= pageSize };
+    }
     return {
       boardId: board.id,
       processId: board.processId,
@@ -80,9 +120,39 @@ export class BoardService {
       seq: board.lastSeq,
       view: viewer.view,
       stages,
-      leads: leads.filter((lead) => leadInView(viewer.view, lead, stages, viewer.userId)),
+      columns,
+      leads,
       serverTime: now.toISOString(),
     };
+  }
+
+  /**
+   * The next cards of one column of a board the socket joined with `joinedView`, after the
+   * cursor, filtered for that view exactly as a snapshot is, with the board's seq they
+   * were read at (one transaction).
+   */
+  async page(actor: Actor, input: BoardPageInput, joinedView: BoardView | undefined): Promise<BoardPage> {
+    requirePermission(actor, "board.view");
+    if (!joinedView) throw new DomainError("FORBIDDEN", "Join this board before paging through it");
+    const viewer = { view: this.resolveView(actor, joinedView), userId: actor.id };
+    const limit = input.limit ?? defaultPageLimit;
+    return this.db.transaction(
+      async (tx) => {
+        const board = await boardsRepo.findBoard(tx, input.boardId);
+        if (!board) throw new DomainError("NOT_FOUND", "No such board");
+        const stages = await boardsRepo.listStages(tx, board.processId);
+        const stage = stages.find((s) => s.key === input.stage || s.id === input.stage);
+        if (!stage) throw new DomainError("NOT_FOUND", `This board has no stage "${input.stage}"`);
+        const filter = leadFilterOf(viewScope(viewer, stages));
+        if (filter === "nothing" || (filter.stageIds && !filter.stageIds.includes(stage.id))) {
+          return { seq: board.lastSeq, cards: [], complete: true };
+        }
+        // One more than asked: whether anything follows, without a count.
+        const cards = await listColumnPage(tx, { processId: board.processId, stageId: stage.id }, filter, input.after, limit + 1);
+        return { seq: board.lastSeq, cards: cards.slice(0, limit), complete: cards.length <= limit };
+      },
+      { isolationLevel: "repeatable read", accessMode: "read only" },
+    );
   }
 
   /**
@@ -100,7 +170,7 @@ export class BoardService {
         const board = await boardsRepo.findBoard(tx, input.boardId);
         if (!board) throw new DomainError("NOT_FOUND", "No such board");
         const stages = await boardsRepo.listStages(tx, board.processId);
-        const lead = activityLeadFilter(viewer, stages);
+        const lead = eventFilterOf(viewScope(viewer, stages));
         if (lead === "nothing") return { events: [], seq: board.lastSeq };
         // Other views never list a removal: their viewers get it as lead.left_view.
         const types = viewer.view === "all" ? activityEventTypes : activityEventTypes.filter((t) => t !== "lead.removed");
@@ -121,7 +191,7 @@ export class BoardService {
     );
   }
 
-  /** The events a client missed since `sinceSeq`, or a snapshot when replay is not possible. */
+  /** The events a client missed since `sinceSeq`, or a snapshot (first pages) when replay is not possible. */
   async resync(actor: Actor, input: BoardResyncInput, now: Date, view: BoardView = defaultView(actor.role)): Promise<ResyncResult> {
     requirePermission(actor, "board.view");
     const board = await boardsRepo.findBoard(this.db, input.boardId);
@@ -140,8 +210,14 @@ export class BoardService {
   }
 }
 
-/** The SQL side of `leadInView` for the feed: which leads' events a view may list ("nothing": none). */
-function activityLeadFilter(viewer: Viewer, stages: BoardStage[]): boardsRepo.EventLeadFilter | undefined | "nothing" {
+/** The SQL side of `leadInView`: which leads a view shows ("nothing": none, undefined: all). */
+interface ViewScope {
+  salesReady?: boolean;
+  ownerId?: string;
+  stages?: BoardStage[];
+}
+
+function viewScope(viewer: Viewer, stages: BoardStage[]): ViewScope | undefined | "nothing" {
   switch (viewer.view) {
     case "all":
       return undefined;
@@ -150,6 +226,21 @@ function activityLeadFilter(viewer: Viewer, stages: BoardStage[]): boardsRepo.Ev
     case "my_leads":
       return viewer.userId ? { ownerId: viewer.userId } : "nothing";
     case "teleprospecting_queue":
-      return { stageKeys: stages.filter(isTeleprospectingStage).map((s) => s.key) };
+      return { stages: stages.filter(isTeleprospectingStage) };
   }
+}
+
+/** The scope as conditions on the lead an event carries (the feed). */
+function eventFilterOf(scope: ViewScope | undefined | "nothing"): boardsRepo.EventLeadFilter | undefined | "nothing" {
+  if (scope === undefined || scope === "nothing") return scope;
+  const { stages, ...rest } = scope;
+  return stages ? { ...rest, stageKeys: stages.map((s) => s.key) } : rest;
+}
+
+/** The scope as conditions on the leads table (snapshots and pages). */
+function leadFilterOf(scope: ViewScope | undefined | "nothing"): BoardLeadFilter | "nothing" {
+  if (scope === undefined) return {};
+  if (scope === "nothing") return scope;
+  const { stages, ...rest } = scope;
+  return stages ? { ...rest, stageIds: stages.map((s) => s.id) } : rest;
 }

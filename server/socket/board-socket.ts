@@ -5,7 +5,7 @@ import type { Ack } from "../../shared/errors.ts";
 import type { BoardView } from "../../shared/domain/views.ts";
 import type { PresenceActivity } from "../../shared/presence.ts";
 import { userRoom, type ClientToServerEvents, type ServerToClientEvents } from "../../shared/events.ts";
-import { boardActivityInput, boardJoinInput, boardResyncInput, leadMoveInput } from "../../shared/schemas/board.ts";
+import { boardActivityInput, boardJoinInput, boardPageInput, boardResyncInput, leadMoveInput } from "../../shared/schemas/board.ts";
 import type { Actor } from "../services/actor.ts";
 import { userActor, sessionCookieName, type AuthService } from "../services/auth-service.ts";
 import type { BoardService } from "../services/board-service.ts";
@@ -36,7 +36,7 @@ interface Deps {
   onCommand?: (name: string, ok: boolean) => void;
   /** Lets shutdown wait for commands that are still writing. */
   track?: <T>(work: Promise<T>) => Promise<T>;
-  /** Admission limit for joins and resyncs (a restart brings everyone back at once); default 8 at a time. */
+  /** Admission limit for joins, resyncs and pages (a restart brings everyone back at once); default 8 at a time. */
   syncLimiter?: SyncLimiter;
 }
 
@@ -116,7 +116,7 @@ export function attachBoardSocket(io: BoardServer, deps: Deps): void {
           const view = deps.boards.resolveView(actor(), input.view);
           await enterView(socket, board.id, view);
           // Joined before reading: every event after the snapshot's seq reaches this socket.
-          return deps.boards.snapshot(board.id, deps.now(), { view, userId: actor().id });
+          return deps.boards.snapshot(board.id, deps.now(), { view, userId: actor().id }, input.pageSize);
         }),
       ),
     );
@@ -136,6 +136,14 @@ export function attachBoardSocket(io: BoardServer, deps: Deps): void {
             throw err;
           }
         }),
+      ),
+    );
+
+    // The rest of a column after a join's first page: reads like a join, so it waits its turn like one.
+    socket.on(
+      "board:page",
+      command(deps, "board:page", boardPageInput, (input) =>
+        admitted(() => deps.boards.page(actor(), input, socket.data.views[input.boardId])),
       ),
     );
 

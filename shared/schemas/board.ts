@@ -2,7 +2,21 @@ import { z } from "zod";
 import { boardViews } from "../domain/views.ts";
 import { id } from "./common.ts";
 
-export const boardJoinInput = z.strictObject({ processId: id.optional(), view: z.enum(boardViews).optional() });
+/** The most cards one snapshot column or one `board:page` may carry. */
+export const maxPageSize = 500;
+/** Cards per column in a join's snapshot unless it asks for another `pageSize`. */
+export const defaultFirstPageSize = 50;
+/** Cards in a `board:page` answer unless it asks for another `limit`. */
+export const defaultPageLimit = 200;
+
+const pageSize = z.number().int().min(1).max(maxPageSize);
+
+export const boardJoinInput = z.strictObject({
+  processId: id.optional(),
+  view: z.enum(boardViews).optional(),
+  /** How many cards of each column the snapshot carries (the first page). */
+  pageSize: pageSize.optional(),
+});
 export type BoardJoinInput = z.infer<typeof boardJoinInput>;
 
 export const boardResyncInput = z.strictObject({
@@ -12,6 +26,16 @@ export const boardResyncInput = z.strictObject({
   view: z.enum(boardViews).optional(),
 });
 export type BoardResyncInput = z.infer<typeof boardResyncInput>;
+
+/** The next cards of a column after `after` (from the top when absent), for the socket's view. */
+export const boardPageInput = z.strictObject({
+  boardId: id,
+  /** A stage key or a stage id. */
+  stage: z.string().trim().min(1).max(100),
+  after: z.strictObject({ rank: z.string().min(1).max(1000), id }).optional(),
+  limit: pageSize.optional(),
+});
+export type BoardPageInput = z.infer<typeof boardPageInput>;
 
 export const leadMoveInput = z.strictObject({
   leadId: id,

@@ -10,6 +10,7 @@ import { stageAgeLevel } from "../../shared/domain/stage-age.ts";
 import { silentLogger } from "../support/builders.ts";
 import { drivers, openTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { TestClock } from "../support/scoring.ts";
+import { readWholeBoard } from "../support/whole-board.ts";
 
 describe.each(drivers)("the demo on %s", (driver) => {
   let t: TestDatabase;
@@ -87,18 +88,20 @@ describe.each(drivers)("the demo on %s", (driver) => {
   });
 
   it("shows time in stage at every level: cards within their stage's limits, past amber, and past red", async () => {
-    const board = await app.services.boards.resolveBoard({ id: null, name: "test", kind: "system", role: "admin" }, {});
-    const snapshot = await app.services.boards.snapshot(board.id, clock.now());
+    const system = { id: null, name: "test", kind: "system", role: "admin" } as const;
+    const board = await app.services.boards.resolveBoard(system, {});
+    // The whole board: the snapshot's first pages, then every column page by page.
+    const { snapshot, leads } = await readWholeBoard(app.services.boards, system, board.id);
     const limits = new Map(snapshot.stages.map((s) => [s.id, s.timeLimits]));
     expect(snapshot.stages.every((s) => s.timeLimits !== null)).toBe(true);
-    const levels = snapshot.leads.map((l) => stageAgeLevel(l.stageEnteredAt, clock.now().getTime(), limits.get(l.stageId) ?? null));
+    const levels = leads.map((l) => stageAgeLevel(l.stageEnteredAt, clock.now().getTime(), limits.get(l.stageId) ?? null));
     const count = (level: string) => levels.filter((l) => l === level).length;
     // Mostly in time, a fair share waiting too long, some overdue: a board that tells you where to look.
     expect(count("ok")).toBeGreaterThan(count("amber"));
     expect(count("amber")).toBeGreaterThanOrEqual(30);
     expect(count("red")).toBeGreaterThanOrEqual(20);
     for (const stage of ["automated_marketing_qualification", "teleprospecting_acceptance", "teleprospecting_qualification", "sales_acceptance"]) {
-      const inStage = snapshot.leads.flatMap((l, i) => (l.stage === stage ? [levels[i]] : []));
+      const inStage = leads.flatMap((l, i) => (l.stage === stage ? [levels[i]] : []));
       expect(new Set(inStage)).toEqual(new Set(["ok", "amber", "red"]));
     }
   });

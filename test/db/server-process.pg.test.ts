@@ -47,7 +47,10 @@ describe("the server process", () => {
     const join = await request<BoardSnapshot>(socket, "board:join", {});
     if (!join.ok) throw new Error(join.error.message);
     const snapshot = join.data;
-    expect(snapshot.leads.length).toBeGreaterThanOrEqual(300);
+    // Every column's total, and its first page of cards (the rest would come by board:page).
+    const totals = Object.values(snapshot.columns).map((c) => c.total);
+    expect(totals.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(300);
+    expect(snapshot.leads.length).toBe(totals.reduce((a, b) => a + Math.min(b, 50), 0));
     expect(new Set(snapshot.leads.map((l) => l.stage)).size).toBe(5);
     // The simulator brings new leads in through the same services: they arrive as events.
     await until(() => events.some((e) => e.type === "lead.created"), 10_000);

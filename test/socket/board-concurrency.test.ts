@@ -9,6 +9,7 @@ import { makeLead, makeUser } from "../support/builders.ts";
 import { drivers, openTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { eventKey, LiveBoardClient, placements } from "../support/live-client.ts";
 import { applySerially, sortedState, stateOf } from "../support/serial-moves.ts";
+import { readWholeBoard } from "../support/whole-board.ts";
 import { modelInput } from "../support/scoring.ts";
 import { connectSocket, login, request, restartTestServer, startTestServer, until, waitForConnect, type TestServer } from "../support/server.ts";
 
@@ -184,7 +185,7 @@ describe.each(drivers)("random conflicting moves on %s", (driver) => {
 
     const clients = await startClients(w, 6, cookies);
     const boardId = clients[0]!.boardId!;
-    const initial = (await server.app.services.boards.snapshot(boardId, new Date())).leads;
+    const initial = (await readWholeBoard(server.app.services.boards, w.admin, boardId)).leads;
     const startSeq = clients[0]!.seq;
     for (const c of clients) expect(c.seq).toBe(startSeq);
 
@@ -233,10 +234,11 @@ describe.each(drivers)("random conflicting moves on %s", (driver) => {
     // The accepted moves, one after another in seq order, from the initial board: exactly the final board.
     const serial = stateOf(initial);
     for (const { move } of ordered) applySerially(serial, move);
-    const final: BoardSnapshot = await server.app.services.boards.snapshot(boardId, new Date());
+    const final = await readWholeBoard(server.app.services.boards, w.admin, boardId);
     expect(sortedState(serial)).toEqual(sortedState(stateOf(final.leads)));
-    // Every client's board, built from its snapshot and the events, is the server's.
+    // Every client's board, built from its snapshot, its pages and the events, is the server's.
     for (const c of clients) {
+      await c.loadAll();
       expect(c.pending.size).toBe(0);
       expect(placements(c.cards.values())).toEqual(placements(final.leads));
     }
@@ -255,7 +257,7 @@ describe.each(drivers)("concurrent moves into one column on %s", (driver) => {
     const outcomes = await Promise.all(ids.map((id, i) => clients[i % clients.length]!.move(id, "automated_marketing_qualification")));
     expect(outcomes.every((o) => o.ack?.ok)).toBe(true);
     const log = await logSince(w.server, w.cookie, clients[0]!.boardId!, startSeq);
-    const final = await w.server.app.services.boards.snapshot(clients[0]!.boardId!, new Date());
+    const final = await readWholeBoard(w.server.app.services.boards, w.admin, clients[0]!.boardId!);
     const column = final.leads.filter((l) => l.stage === "automated_marketing_qualification").sort((a, b) => (a.rank < b.rank ? -1 : 1));
     expect(new Set(column.map((l) => l.rank)).size).toBe(column.length);
     // Each appended to the bottom as the column was when it committed.
@@ -297,7 +299,8 @@ describe.each(drivers)("catching up on %s", (driver) => {
     // The new server keeps broadcasting to the reconnected clients.
     expect((await clients[0]!.move(lead.id, "inquiry")).ack?.ok).toBe(true);
     await until(() => clients.every((c) => c.seq === last + 1), 10_000);
-    const final = await w.server.app.services.boards.snapshot(clients[0]!.boardId!, new Date());
+    const final = await readWholeBoard(w.server.app.services.boards, w.admin, clients[0]!.boardId!);
+    for (const c of clients) await c.loadAll();
     clients.forEach((c, i) => {
       expect(c.applied.filter((a) => a.seq > seen[i]!).map((a) => a.seq)).toEqual(
         Array.from({ length: last + 1 - seen[i]! }, (_, k) => seen[i]! + 1 + k),

@@ -15,6 +15,8 @@ type Person = Awaited<ReturnType<typeof makeUser>>;
 export interface PageOptions {
   touch?: boolean;
   reducedMotion?: boolean;
+  /** Runs on the new page before it signs in (e.g. to watch its WebSocket from the start). */
+  onPage?: (page: Page) => void;
 }
 
 export interface BoardWorld {
@@ -56,6 +58,7 @@ export async function startBoardWorld(): Promise<BoardWorld> {
       contexts.push(context);
       const page = await context.newPage();
       pages.push(page);
+      options.onPage?.(page);
       await signIn(page, server.url, person.user.email, testPassword);
       return page;
     },

@@ -1,11 +1,12 @@
 /**
  * A board client for socket tests, built from the client's own parts: the Reconnector
- * (backoff with full jitter) and the pure rules of board-logic (seq decisions, applying
- * events, planning optimistic moves). It mirrors BoardState without Svelte, so a test can
- * run a thousand of them in one process.
+ * (backoff with full jitter), the pure rules of board-logic (seq decisions, applying
+ * events, planning optimistic moves) and of board-pages (merging the pages of a big board).
+ * It mirrors BoardState without Svelte, so a test can run a thousand of them in one process.
+ * Unlike BoardState it loads further pages only when asked (`loadPage`, `loadAll`).
  */
 import { io } from "socket.io-client";
-import type { BoardEvent, BoardSnapshot, BoardStage, LeadCard, ResyncResult } from "../../shared/board.ts";
+import type { BoardEvent, BoardPage, BoardSnapshot, BoardStage, LeadCard, ResyncResult } from "../../shared/board.ts";
 import type { Ack } from "../../shared/errors.ts";
 import type { LeadMoveInput } from "../../shared/schemas/board.ts";
 import {
@@ -18,7 +19,22 @@ import {
   upsertCard,
   type Neighbours,
 } from "../../client/src/lib/board-logic.ts";
+import {
+  afterPage,
+  applyCountChanges,
+  countChanges,
+  isLoadedUpTo,
+  loadsOfSnapshot,
+  mergePage,
+  nextColumn,
+  pageCardDecision,
+  recordTombstone,
+  type ColumnLoad,
+  type PageCardDecision,
+  type Tombstones,
+} from "../../client/src/lib/board-pages.ts";
 import { delayFor, Reconnector, type BackoffPolicy, type ScheduledRetry } from "../../client/src/lib/reconnect.ts";
+import type { BoardView } from "../../shared/domain/views.ts";
 import type { TestSocket } from "./server.ts";
 
 export interface LiveClientOptions {
@@ -29,6 +45,8 @@ export interface LiveClientOptions {
   syncTimeoutMs?: number;
   /** A board the page already shows (e.g. one snapshot shared by many clients): the first connection resyncs from it. */
   initial?: BoardSnapshot;
+  /** How long a connection must stay up before its drop no longer counts as a failed attempt (the Reconnector's default: 10 s). */
+  stableAfterMs?: number;
 }
 
 export interface MoveOutcome {
@@ -45,7 +63,14 @@ export class LiveBoardClient {
   readonly driver: Reconnector;
   readonly retries: ScheduledRetry[] = [];
   boardId: string | null = null;
+  view: BoardView | null = null;
   stages: BoardStage[] = [];
+  /** How far each column is loaded (complete unless the snapshot left it incomplete). */
+  readonly loads = new Map<string, ColumnLoad>();
+  /** Pages merged, with the seq each was read at. */
+  readonly pagesRead: number[] = [];
+  /** How the merge rule decided on the cards of the pages merged. */
+  readonly pageDecisions: Record<PageCardDecision, number> = { take: 0, removed: 0, known: 0 };
   seq = 0;
   readonly cards = new Map<string, LeadCard>();
   readonly pending = new Map<string, { original: LeadCard; optimistic: LeadCard }>();
@@ -63,6 +88,9 @@ export class LiveBoardClient {
   #buffer: BoardEvent[] = [];
   #gen = 0;
   #failures = 0;
+  #tombstones: Tombstones = new Map();
+  /** Bumped by every snapshot: a page asked for before it is dropped. */
+  #pageGen = 0;
 
   constructor(url: string, options: LiveClientOptions) {
     this.#syncTimeoutMs = options.syncTimeoutMs ?? 30_000;
@@ -76,6 +104,7 @@ export class LiveBoardClient {
     this.driver = new Reconnector(this.socket, {
       ...(options.random ? { random: options.random } : {}),
       ...(options.policy ? { policy: options.policy } : {}),
+      ...(options.stableAfterMs !== undefined ? { stableAfterMs: options.stableAfterMs } : {}),
       network: null,
       onSchedule: (r) => this.retries.push(r),
       onConnect: () => {
@@ -152,6 +181,41 @@ export class LiveBoardClient {
     return { kind: "sent", payload, ack, rolledBack: this.cards.get(leadId) !== plan.optimistic };
   }
 
+  /** Every column loaded to its end. */
+  get complete(): boolean {
+    return [...this.loads.values()].every((l) => l.complete);
+  }
+
+  /**
+   * Loads the next page of `stage` (default: the first incomplete column) and merges it as
+   * BoardState does. False when there was nothing to load or the answer came too late.
+   * `beforeMerge` runs between the answer and the merge (an answer that arrives late).
+   */
+  async loadPage(stage?: string, limit = 500, beforeMerge?: (page: BoardPage) => Promise<void>): Promise<boolean> {
+    const key = stage ?? nextColumn(this.loads, this.stages, []);
+    const load = key === null ? undefined : this.loads.get(key);
+    if (key === null || !load || load.complete || this.boardId === null) return false;
+    const gen = this.#pageGen;
+    const payload = { boardId: this.boardId, stage: key, limit, ...(load.cursor ? { after: load.cursor } : {}) };
+    const res = await (this.socket.timeout(this.#syncTimeoutMs).emitWithAck as (e: string, p: unknown) => Promise<Ack<BoardPage>>)(
+      "board:page",
+      payload,
+    );
+    if (!res.ok) throw new Error(`board:page: ${res.error.code} ${res.error.message}`);
+    await beforeMerge?.(res.data);
+    if (gen !== this.#pageGen) return false;
+    for (const c of res.data.cards) this.pageDecisions[pageCardDecision(this.cards.get(c.id), this.#tombstones.get(c.id), res.data.seq, c)]++;
+    mergePage(this.cards, this.#tombstones, res.data);
+    this.loads.set(key, afterPage(this.loads.get(key) ?? load, res.data));
+    this.pagesRead.push(res.data.seq);
+    return true;
+  }
+
+  /** Loads pages until every column is complete. */
+  async loadAll(limit = 500): Promise<void> {
+    while (!this.complete) await this.loadPage(undefined, limit);
+  }
+
   async #ask<T>(event: "board:join" | "board:resync", payload: unknown): Promise<Ack<T>> {
     return (this.socket.timeout(this.#syncTimeoutMs).emitWithAck as (e: string, p: unknown) => Promise<Ack<T>>)(event, payload);
   }
@@ -211,16 +275,27 @@ export class LiveBoardClient {
 
   #apply(event: BoardEvent, via: "live" | "replay"): void {
     if (event.type === "stages.changed") this.stages = sortStages(event.stages);
-    else applyEvent(this.cards, event, this.pending);
+    else {
+      const id = event.type === "lead.left_view" ? event.leadId : event.lead.id;
+      recordTombstone(this.#tombstones, event);
+      const loadedUpTo = (card: LeadCard) => isLoadedUpTo(this.loads.get(card.stage), card);
+      applyCountChanges(this.loads, countChanges(event, this.cards.get(id), this.view, loadedUpTo));
+      applyEvent(this.cards, event, this.pending);
+    }
     this.seq = event.seq;
     this.applied.push({ seq: event.seq, via, key: eventKey(event) });
   }
 
   #load(snapshot: BoardSnapshot): void {
     this.boardId = snapshot.boardId;
+    this.view = snapshot.view;
     this.stages = sortStages(snapshot.stages);
     this.cards.clear();
     for (const c of snapshot.leads) this.cards.set(c.id, c);
+    this.#pageGen++;
+    this.#tombstones = new Map();
+    this.loads.clear();
+    for (const [key, load] of loadsOfSnapshot(snapshot)) this.loads.set(key, load);
     this.seq = snapshot.seq;
     this.snapshots.push(snapshot.seq);
   }

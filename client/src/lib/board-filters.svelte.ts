@@ -35,6 +35,8 @@ export interface FilterSource {
   cards: () => Iterable<LeadCard>;
   /** The model whose grade the cards show (null: the best). */
   modelId: () => string | null;
+  /** The board's cards are still arriving (a big board loads after its first pages). */
+  loading?: () => boolean;
 }
 
 /** The page's own query string. */
@@ -63,7 +65,7 @@ export class BoardFilterState {
 
   readonly active = $derived(activeFilterCount(this.filters) > 0);
   readonly options = $derived.by(() => filterOptions(this.#source.cards(), this.filters, this.#source.modelId()));
-  /** How many cards the board has, and how many pass the filters. */
+  /** How many cards the board has loaded, how many of them pass the filters, and whether more are coming. */
   readonly counts = $derived.by(() => {
     let total = 0;
     let shown = 0;
@@ -71,7 +73,7 @@ export class BoardFilterState {
       total++;
       if (this.matches(card)) shown++;
     }
-    return { total, shown };
+    return { total, shown, loading: this.#source.loading?.() ?? false };
   });
 
   constructor(source: FilterSource, query: QueryStore = pageQuery) {

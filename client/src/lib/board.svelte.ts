@@ -10,11 +10,12 @@ import type { BoardView } from "../../../shared/domain/views.ts";
 import type { ClientToServerEvents, ServerToClientEvents } from "../../../shared/events.ts";
 import type { BoardJoinInput } from "../../../shared/schemas/board.ts";
 import type { Role } from "../../../shared/schemas/common.ts";
+import { BoardPager } from "./board-pager.svelte.ts";
 import { applyEvent, conflictCard, groupByStage, highlightText, planMove, seqDecision, sortStages, upsertCard } from "./board-logic.ts";
 import { Connection, type BoardSocket, type ConnectionStatus } from "./connection.svelte.ts";
 import { Notices, type Toast, type ToastAction } from "./notices.svelte.ts";
-import { canFillIn, missingOf, OwnChangeLog } from "./own-changes.ts";
-import { salesReadyAlert } from "./score-logic.ts";
+import { fillInAction, missingOf, OwnChangeLog } from "./own-changes.ts";
+import { salesReadyToast } from "./score-logic.ts";
 
 export type { BoardSocket, ConnectionStatus } from "./connection.svelte.ts";
 
@@ -69,6 +70,8 @@ export class BoardState {
   readonly columns = $derived(groupByStage(this.stages, this.cards.values()));
   readonly joined = $derived(this.boardId !== null);
 
+  /** The rest of a big board after its snapshot (first pages), loaded in the background. */
+  readonly pages: BoardPager = new BoardPager(this);
   readonly #options: BoardOptions;
   #buffer: BoardEvent[] = [];
   #syncing = false;
@@ -123,6 +126,7 @@ export class BoardState {
 
   stop(): void {
     this.#stopped = true;
+    this.pages.pause();
     this.notices.stop();
     clearInterval(this.#ticker);
     this.#connection.stop();
@@ -139,7 +143,7 @@ export class BoardState {
     const column = this.columns.get(toStageKey) ?? [];
     const where = { afterId, beforeId };
     const plan = planMove(card, this.stages, column, toStageKey, where, new Date(this.now).toISOString());
-    if (plan.kind === "refused") this.toast(plan.reason, "error", this.#fillInAction(leadId, plan.missing));
+    if (plan.kind === "refused") this.toast(plan.reason, "error", fillInAction(this.#options.onFillIn, leadId, plan.missing));
     if (plan.kind !== "move") return;
     this.cards.set(leadId, plan.optimistic);
     this.pending.set(leadId, { original: card, optimistic: plan.optimistic });
@@ -162,7 +166,7 @@ export class BoardState {
     }
     const current = res.error.code === "CONFLICT" ? conflictCard(res.error.details) : undefined;
     const action =
-      res.error.code === "ILLEGAL_TRANSITION" ? this.#fillInAction(leadId, missingOf(res.error.details)) : undefined;
+      res.error.code === "ILLEGAL_TRANSITION" ? fillInAction(this.#options.onFillIn, leadId, missingOf(res.error.details)) : undefined;
     this.#moveFailed(leadId, res.error.message, current, action);
   }
 
@@ -201,13 +205,6 @@ export class BoardState {
     this.notices.toast(text, kind, action);
   }
 
-  /** "Fill it in" for a refusal whose missing requirements are filled in on the lead. */
-  #fillInAction(leadId: string, missing: readonly string[]): ToastAction | undefined {
-    const open = this.#options.onFillIn;
-    if (!open || !canFillIn(missing)) return undefined;
-    return { label: "Fill it in", run: () => open(leadId) };
-  }
-
   /** Undo an optimistic move, unless the server's state has replaced it meanwhile. */
   #moveFailed(leadId: string, reason: string, serverCard?: LeadCard, action?: ToastAction): void {
     const p = this.pending.get(leadId);
@@ -227,6 +224,7 @@ export class BoardState {
     if (this.#stopped) return;
     this.#gen++;
     this.#syncing = false;
+    this.pages.pause();
   }
 
   #receive(event: BoardEvent): void {
@@ -248,6 +246,7 @@ export class BoardState {
   }
 
   #apply(event: BoardEvent): void {
+    this.pages.noteEvent(event);
     if (event.type === "stages.changed" || event.type === "lead.left_view") {
       if (event.type === "stages.changed") {
         this.stages = sortStages(event.stages);
@@ -271,7 +270,9 @@ export class BoardState {
     this.lastUpdated = new Date();
     const highlight = own ? null : highlightText(event);
     if (highlight) this.notices.highlight(lead.id, highlight);
-    this.#alertSalesReady(event);
+    // Sales roles hear of a lead that scoring made sales-ready, with a way to open it.
+    const alert = salesReadyToast(event, this.#options.role, this.#options.onOpenLead);
+    if (alert) this.toast(alert.text, "info", alert.action);
     this.#notifyApplied(event);
   }
 
@@ -281,14 +282,6 @@ export class BoardState {
 
   #notifySynced(kind: "snapshot" | "resync"): void {
     for (const fn of this.#synced) fn(kind);
-  }
-
-  /** Sales roles hear of a lead that scoring made sales-ready, with a way to open it. */
-  #alertSalesReady(event: BoardEvent): void {
-    const alert = salesReadyAlert(event, this.#options.role);
-    if (!alert) return;
-    const open = this.#options.onOpenLead;
-    this.toast(alert.text, "info", open ? { label: "Open lead", run: () => open(alert.leadId) } : undefined);
   }
 
   async #join(): Promise<void> {
@@ -357,6 +350,7 @@ export class BoardState {
 
   #beginSync(): number {
     this.#syncing = true;
+    this.pages.pause();
     return ++this.#gen;
   }
 
@@ -367,6 +361,7 @@ export class BoardState {
     const queued = this.#buffer.sort((a, b) => a.seq - b.seq);
     this.#buffer = [];
     for (const event of queued) this.#receive(event);
+    if (!this.#syncing) this.pages.resume();
   }
 
   #syncFailed(gen: number): void {
@@ -386,6 +381,7 @@ export class BoardState {
     this.stages = sortStages(snapshot.stages);
     this.cards.clear();
     for (const card of snapshot.leads) this.cards.set(card.id, card);
+    this.pages.reset(snapshot);
     this.seq = snapshot.seq;
     this.lastUpdated = new Date();
     this.own.clear();

@@ -224,7 +224,7 @@ export function filterOptions(cards: Iterable<LeadCard>, selected: BoardFilters,
   };
 }
 
-/** "Showing 42 of 320 leads", "Showing 1 of 1 lead". */
-export function countText(shown: number, total: number): string {
-  return `Showing ${shown} of ${total} ${total === 1 ? "lead" : "leads"}`;
+/** "Showing 42 of 320 leads", "Showing 1 of 1 lead"; "… (loading…)" while the board's cards are still arriving. */
+export function countText(shown: number, total: number, loading = false): string {
+  return `Showing ${shown} of ${total} ${total === 1 ? "lead" : "leads"}${loading ? " (loading…)" : ""}`;
 }

@@ -4,6 +4,7 @@
  * the user as someone else's news, whether the event or the answer arrives first.
  */
 import type { LeadCard } from "../../../shared/board.ts";
+import type { ToastAction } from "./notices.svelte.ts";
 
 const versionKey = (card: Pick<LeadCard, "id" | "version">) => `${card.id}:${card.version}`;
 
@@ -50,3 +51,8 @@ export function missingOf(details: unknown): string[] {
 
 /** Whether a refusal names something the user can fill in on the lead (a parent or an owner). */
 export const canFillIn = (missing: readonly string[]): boolean => missing.some((m) => fillable.has(m));
+
+/** "Fill it in" for a refusal whose missing requirements are filled in on the lead (none without a way to open it). */
+export function fillInAction(open: ((leadId: string) => void) | undefined, leadId: string, missing: readonly string[]): ToastAction | undefined {
+  return open && canFillIn(missing) ? { label: "Fill it in", run: () => open(leadId) } : undefined;
+}

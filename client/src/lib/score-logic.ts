@@ -7,6 +7,7 @@ import type { BoardEvent, CardScore, LeadCard, ScoreChange } from "../../../shar
 import { interactionLabels, trendOf, type InteractionType, type Trend } from "../../../shared/domain/scoring.ts";
 import type { Role } from "../../../shared/schemas/common.ts";
 import type { ScoreExplanation } from "../../../shared/schemas/scoring.ts";
+import type { ToastAction } from "./notices.svelte.ts";
 
 export type ScoredEvent = Extract<BoardEvent, { type: "lead.scored" }>;
 
@@ -244,6 +245,17 @@ export function salesReadyAlert(event: BoardEvent, role: Role | undefined): Sale
       ? `${topic} is sales-ready: ${change.modelName} ${change.to} ≥ ${change.threshold}`
       : `${topic} is sales-ready`;
   return { leadId: event.lead.id, text };
+}
+
+/** The sales-ready alert as a toast, with "Open lead" when the page can open leads; null for none. */
+export function salesReadyToast(
+  event: BoardEvent,
+  role: Role | undefined,
+  open: ((leadId: string) => void) | undefined,
+): { text: string; action: ToastAction | undefined } | null {
+  const alert = salesReadyAlert(event, role);
+  if (!alert) return null;
+  return { text: alert.text, action: open ? { label: "Open lead", run: () => open(alert.leadId) } : undefined };
 }
 
 /** The model named in the page's query (`?model=<id>`); null means the best score. */

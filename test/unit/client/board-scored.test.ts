@@ -38,7 +38,8 @@ function card(stage: string, extra: Partial<LeadCard> = {}): LeadCard {
     score: null, grade: null, scores: [], source: "form", isTest: false, stageEnteredAt: new Date().toISOString(), updatedAt: new Date().toISOString(), ...extra,
   };
 }
-const snap = (leads: LeadCard[]): BoardSnapshot => ({ boardId: "b", processId: "p", processName: "P", seq: 1, view: "all", stages, leads, serverTime: new Date().toISOString() });
+const complete = (leads: LeadCard[]) => Object.fromEntries(stages.map((s) => [s.key, { total: leads.filter((l) => l.stage === s.key).length, complete: true }]));
+const snap = (leads: LeadCard[]): BoardSnapshot => ({ boardId: "b", processId: "p", processName: "P", seq: 1, view: "all", stages, columns: complete(leads), leads, serverTime: new Date().toISOString() });
 function scored(lead: LeadCard, extra: Partial<Extract<BoardEvent, { type: "lead.scored" }>> = {}): BoardEvent {
   return { boardId: "b", seq: 2, at: "", actor: { id: null, name: "Scoring", kind: "system" }, type: "lead.scored", lead, changes: [], salesReadyMarked: false, moved: null, ...extra };
 }

@@ -284,14 +284,18 @@ describe("small helpers", () => {
   ])("count %i of %i", (shown, total, text) => {
     expect(countText(shown, total)).toBe(text);
   });
+
+  it("says the count is of the cards loaded so far while a big board is still loading", () => {
+    expect(countText(42, 500, true)).toBe("Showing 42 of 500 leads (loading…)");
+  });
 });
 
 describe("BoardFilterState (the URL kept in step)", () => {
-  function setup(search = "") {
+  function setup(search = "", loading = false) {
     const query = { search, writes: 0, read: () => query.search, write: (s: string) => { query.search = s; query.writes++; } };
     const cards = [makeCard({ topic: "Acme", ownerId: me, ownerName: "Mia" }), makeCard({ topic: "Globex" })];
     const state = new BoardFilterState(
-      { userId: me, views: ["all", "sales_ready"], cards: () => cards, modelId: () => null },
+      { userId: me, views: ["all", "sales_ready"], cards: () => cards, modelId: () => null, loading: () => loading },
       query,
     );
     return { query, state, cards };
@@ -303,7 +307,8 @@ describe("BoardFilterState (the URL kept in step)", () => {
     const { state } = setup(`?model=${modelX}&owner=me&grade=,`);
     expect(state.filters).toEqual({ owner: "me" });
     expect(state.active).toBe(true);
-    expect(state.counts).toEqual({ total: 2, shown: 1 });
+    expect(state.counts).toEqual({ total: 2, shown: 1, loading: false });
+    expect(setup("?owner=me", true).state.counts).toEqual({ total: 2, shown: 1, loading: true });
   });
 
   it("writes a change into the URL, keeping the model", () => {

@@ -1,0 +1,1 @@
+CREATE INDEX "leads_open_column_idx" ON "leads" USING btree ("process_id","stage_id","rank","id") WHERE "leads"."status" = 'open';
