@@ -9,40 +9,16 @@ import type { Ack } from "../../../shared/errors.ts";
 import type { BoardView } from "../../../shared/domain/views.ts";
 import type { ClientToServerEvents, ServerToClientEvents } from "../../../shared/events.ts";
 import type { BoardJoinInput } from "../../../shared/schemas/board.ts";
-import type { Role } from "../../../shared/schemas/common.ts";
 import { BoardPager } from "./board-pager.svelte.ts";
-import { applyEvent, conflictCard, groupByStage, highlightText, planMove, seqDecision, sortStages, upsertCard } from "./board-logic.ts";
-import { Connection, type BoardSocket, type ConnectionStatus } from "./connection.svelte.ts";
+import { applyEvent, conflictCard, groupByStage, highlightText, planMove, seqDecision, sortStages } from "./board-logic.ts";
+import { isAnotherBoard, sameTarget, settleServerCard, syncKind, type BoardOptions, type BoardTarget, type PendingMove } from "./board-sync-rules.ts";
+import { Connection, type ConnectionStatus } from "./connection.svelte.ts";
 import { Notices, type Toast, type ToastAction } from "./notices.svelte.ts";
 import { fillInAction, missingOf, OwnChangeLog } from "./own-changes.ts";
 import { salesReadyToast } from "./score-logic.ts";
 
 export type { BoardSocket, ConnectionStatus } from "./connection.svelte.ts";
-
-export interface PendingMove {
-  original: LeadCard;
-  optimistic: LeadCard;
-}
-
-export interface BoardOptions {
-  userId: string;
-  /** The session is gone: the app shows the login page. */
-  onUnauthenticated: () => void;
-  /** A socket to use instead of connecting to the page's origin (tests). */
-  socket?: BoardSocket;
-  /** Opens a lead so the user can supply what a refused move lacked (a parent or an owner). */
-  onFillIn?: (leadId: string) => void;
-  /** The signed-in user's role: sales roles are alerted of sales-ready leads. */
-  role?: Role;
-  /** Opens a lead from a toast (e.g. a sales-ready alert). */
-  onOpenLead?: (leadId: string) => void;
-}
-
-/** Which board and view to join; absent parts are the server's defaults. */
-export interface BoardTarget {
-  processId?: string;
-  view?: BoardView;
-}
+export type { BoardOptions, BoardTarget, PendingMove } from "./board-sync-rules.ts";
 
 const moveTimeoutMs = 8_000;
 /** Generous: after a server restart the server queues syncs (its admission limit) rather than failing them. */
@@ -74,15 +50,18 @@ export class BoardState {
   readonly pages: BoardPager = new BoardPager(this);
   readonly #options: BoardOptions;
   #buffer: BoardEvent[] = [];
+  /** A join or resync awaits its answer on this connection: no other is sent meanwhile. */
   #syncing = false;
+  /** A failed sync waits for its backoff; if it timed out, the server may still answer it: nothing goes sooner. */
+  #retry: { timedOut: boolean } | null = null;
   /** Bumped by every sync and disconnect; an answer from an older generation is ignored. */
   #gen = 0;
   #stopped = false;
   readonly #connection: Connection;
   /** What the user picked (sent with every join); the pickers show it while it loads. */
   target = $state.raw<BoardTarget>({});
-  /** The board and view to return to when a switch is refused. */
-  #fallback: BoardTarget | null = null;
+  /** What the shown snapshot was joined with (null before the first): a refused switch returns to it. */
+  #shown: BoardTarget | null = null;
   #clockOffset = 0;
   /** This user's own changes (moves here, drawer commands over HTTP): not flashed as news. */
   readonly own = new OwnChangeLog();
@@ -160,8 +139,8 @@ export class BoardState {
     if (res.ok) {
       this.pending.delete(leadId);
       this.own.add(res.data);
-      upsertCard(this.cards, res.data);
-      this.touched.set(leadId, this.seq);
+      // Not if the lead left this view meanwhile (its lead.left_view comes before this ack).
+      if (settleServerCard(this.cards, res.data)) this.touched.set(leadId, this.seq);
       return;
     }
     const current = res.error.code === "CONFLICT" ? conflictCard(res.error.details) : undefined;
@@ -173,10 +152,10 @@ export class BoardState {
   /** Joins another process's board and/or another view; the current board stays until it loads. */
   switchTo(target: BoardTarget): void {
     const next: BoardTarget = { ...this.target, ...target };
-    if (next.processId === this.target.processId && next.view === this.target.view && this.boardId !== null) return;
-    this.#fallback = this.boardId === null ? null : { ...this.target };
+    if (sameTarget(next, this.target) && this.boardId !== null) return;
     this.target = next;
-    if (this.#connection.connected) void this.#join();
+    // Offline, or a sync under way: the (re)connection or that sync's end joins the target.
+    this.#sync();
   }
 
   /** Calls `fn` after each event is applied, in seq order (live and replayed). Returns an unsubscribe. */
@@ -210,27 +189,38 @@ export class BoardState {
     const p = this.pending.get(leadId);
     this.pending.delete(leadId);
     if (p && this.cards.get(leadId) === p.optimistic) this.cards.set(leadId, p.original);
-    if (serverCard) upsertCard(this.cards, serverCard);
+    if (serverCard) settleServerCard(this.cards, serverCard);
     this.toast(reason, "error", action);
   }
 
   #onConnect(): void {
-    // The resync names the view, so a new connection catches up without reloading the board.
-    if (this.boardId === null) void this.#join();
-    else void this.#resync();
+    // The resync names the view, so a new connection catches up without reloading the board;
+    // a board or view picked while offline is joined instead.
+    this.#sync();
   }
 
   #onDisconnect(): void {
     if (this.#stopped) return;
     this.#gen++;
+    // Requests and retries belong to the connection that dropped; the next one starts afresh.
     this.#syncing = false;
+    this.#retry = null;
     this.pages.pause();
+  }
+
+  /** Joins the target or catches up with what is shown, unless a sync is under way or waits for its backoff. */
+  #sync(): void {
+    if (this.#stopped || !this.#connection.connected || this.#syncing) return;
+    if (this.#retry?.timedOut) return;
+    this.#retry = null;
+    void (syncKind(this.#shown, this.target) === "join" ? this.#join() : this.#resync());
   }
 
   #receive(event: BoardEvent): void {
     if (this.#stopped) return;
     // While (re)joining, the board may be about to change: keep everything, filter after.
-    if (this.#syncing || this.boardId === null) {
+    // After a failed sync, the retry (after its backoff) catches up: a gap does not hasten it.
+    if (this.#syncing || this.#retry !== null || this.boardId === null) {
       this.#buffer.push(event);
       return;
     }
@@ -286,30 +276,29 @@ export class BoardState {
 
   async #join(): Promise<void> {
     const gen = this.#beginSync();
+    const sent: BoardJoinInput = { ...this.target };
     let res: Ack<BoardSnapshot>;
     try {
-      const payload: BoardJoinInput = { ...this.target };
-      res = await this.#connection.ask<BoardSnapshot>("board:join", payload, syncTimeoutMs);
+      res = await this.#connection.ask<BoardSnapshot>("board:join", sent, syncTimeoutMs);
     } catch {
-      return this.#syncFailed(gen);
+      return this.#syncFailed(gen, true);
     }
     if (gen !== this.#gen) return;
+    // Another board or view was picked while this join was under way: it is news of neither.
+    if (!sameTarget(sent, this.target)) return this.#syncAgain();
     if (!res.ok) {
-      const fallback = this.#fallback;
-      if (fallback && this.boardId !== null) {
+      const shown = this.#shown;
+      if (shown !== null && !sameTarget(shown, sent)) {
         // A refused switch (another process, a view this role may not see): stay where we were.
-        this.#fallback = null;
-        this.target = fallback;
+        this.target = shown;
         this.toast(res.error.message);
-        this.#syncing = false;
-        this.#buffer = [];
-        return this.#resync();
+        return this.#syncAgain();
       }
       this.joinError = res.error.message;
-      return this.#syncFailed(gen);
+      return this.#syncFailed(gen, false);
     }
     this.joinError = null;
-    this.#fallback = null;
+    this.#shown = sent;
     this.#loadSnapshot(res.data);
     this.#endSync();
     this.#notifySynced("snapshot");
@@ -328,7 +317,7 @@ export class BoardState {
       const payload = { boardId, sinceSeq: this.seq, ...(this.view ? { view: this.view } : {}) };
       res = await this.#connection.ask<ResyncResult>("board:resync", payload, syncTimeoutMs);
     } catch {
-      return this.#syncFailed(gen);
+      return this.#syncFailed(gen, true);
     }
     if (gen !== this.#gen) return;
     if (!res.ok) return this.#join();
@@ -354,26 +343,40 @@ export class BoardState {
     return ++this.#gen;
   }
 
+  /** The last sync answered without loading anything: nothing is left to answer, so go on at once. */
+  #syncAgain(): void {
+    this.#syncing = false;
+    this.#sync();
+  }
+
   /** Applies what arrived while syncing; a remaining gap starts the next resync. */
   #endSync(): void {
     this.#syncing = false;
     this.#connection.settled();
+    // A board or view picked while this sync was under way: join it (the buffer waits for it).
+    if (syncKind(this.#shown, this.target) === "join") return void this.#join();
     const queued = this.#buffer.sort((a, b) => a.seq - b.seq);
     this.#buffer = [];
     for (const event of queued) this.#receive(event);
     if (!this.#syncing) this.pages.resume();
   }
 
-  #syncFailed(gen: number): void {
+  /** `timedOut`: unanswered, so the server may still be working on it (and answer into the void). */
+  #syncFailed(gen: number, timedOut: boolean): void {
     if (gen !== this.#gen) return;
     this.#syncing = false;
+    const retry = { timedOut };
+    this.#retry = retry;
     this.#connection.retryLater(() => {
-      if (this.#stopped || this.#syncing) return;
-      void (this.boardId === null ? this.#join() : this.#resync());
+      if (this.#retry !== retry) return;
+      this.#retry = null;
+      this.#sync();
     });
   }
 
   #loadSnapshot(snapshot: BoardSnapshot): void {
+    // Drawers of the old board's leads have nothing to wait for; a wall display runs for days.
+    if (isAnotherBoard(this.boardId, this.view, snapshot)) this.touched.clear();
     this.boardId = snapshot.boardId;
     this.processId = snapshot.processId;
     this.view = snapshot.view ?? null;
