@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { leads as leadsTable } from "../../drizzle/schema.ts";
+import type { LeadCard } from "../../shared/board.ts";
 import { ranksAfter } from "../../shared/domain/ranks.ts";
 import { browserAvailable } from "../support/browser.ts";
 import { card, centre, column, ghost } from "../support/board-page.ts";
@@ -65,6 +66,24 @@ describe.runIf(browserAvailable())("the board's columns and cards in a browser",
     await sales.locator('[data-testid="column-expand"]').click();
     expect(await sales.getAttribute("data-collapsed")).toBe("false");
     await expect.poll(() => sales.locator('[data-testid="lead-card"]').count()).toBe(before - 1);
+  });
+
+  it("a column forgets the measured heights of cards that leave it", async () => {
+    const leaving: LeadCard[] = [];
+    for (let i = 0; i < 4; i++) leaving.push(await w.lead(`Leaving lead ${i}`, "sales_acceptance"));
+    const page = await w.openBoard(w.morgan);
+    const list = column(page, "sales_acceptance").locator('[data-testid="column-cards"]');
+    const figures = async () => ({
+      measured: Number(await list.getAttribute("data-measured")),
+      loaded: Number(await column(page, "sales_acceptance").getAttribute("data-loaded")),
+    });
+    const before = (await figures()).loaded;
+    await expect.poll(async () => (await figures()).measured).toBe(before);
+
+    for (const l of leaving) {
+      await w.server.app.services.leads.move(w.sam.actor, { leadId: l.id, toStage: "inquiry", expectedVersion: l.version }, new Date());
+    }
+    await expect.poll(figures).toEqual({ measured: before - leaving.length, loaded: before - leaving.length });
   });
 
   it("a board of 10,000 leads joins with first pages, renders only what is in view; scrolling and dragging near the edge show later cards", async () => {

@@ -2,7 +2,21 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { LeadCard } from "../../shared/board.ts";
 import { browserAvailable } from "../support/browser.ts";
-import { announcer, card, centre, centreOf, column, ghost, orderIn, shownIn, startMouseDrag } from "../support/board-page.ts";
+import { makeLead } from "../support/builders.ts";
+import {
+  announcer,
+  card,
+  centre,
+  centreOf,
+  column,
+  focusedCard,
+  ghost,
+  handle,
+  nestedControls,
+  orderIn,
+  shownIn,
+  startMouseDrag,
+} from "../support/board-page.ts";
 import { startBoardWorld, type BoardWorld } from "../support/board-world.ts";
 
 /** Records which cards a page animates (FLIP calls Element.animate on the card). */
@@ -111,7 +125,7 @@ describe.runIf(browserAvailable())("moving cards in a browser", () => {
   it("moves a card with the keyboard, announcing each step, a refused column and the drop", async () => {
     const l = await w.lead("Keyboard lead");
     const page = await w.openBoard(w.morgan);
-    await card(page, l.id).focus();
+    await handle(page, l.id).focus();
     await page.keyboard.press("Space");
     await expect.poll(() => announcer(page).textContent()).toMatch(/Picked up Keyboard lead, in Inquiry, position \d+ of \d+/);
     await page.keyboard.press("ArrowRight");
@@ -136,7 +150,10 @@ describe.runIf(browserAvailable())("moving cards in a browser", () => {
     expect(amq.indexOf(l.id)).toBe(Number(position) - 1);
     await expect.poll(async () => (await stored(l.id)).stage).toBe("automated_marketing_qualification");
     // Focus follows the card to its new column, and Enter opens the lead when it is not picked up.
-    await expect.poll(() => page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.leadId)).toBe(l.id);
+    await expect.poll(() => focusedCard(page)).toBe(l.id);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("lead-card-open");
+    // Space on the topic button picked up and dropped; it never also "clicked" the button open.
+    expect(await page.locator('[data-testid="lead-drawer"]').count()).toBe(0);
     await page.keyboard.press("Enter");
     await page.locator(`[data-testid="lead-drawer"][data-lead-id="${l.id}"]`).waitFor();
   });
@@ -144,7 +161,7 @@ describe.runIf(browserAvailable())("moving cards in a browser", () => {
   it("Escape puts a keyboard-carried card back", async () => {
     const l = await w.lead("Keyboard escape");
     const page = await w.openBoard(w.morgan);
-    await card(page, l.id).focus();
+    await handle(page, l.id).focus();
     await page.keyboard.press("Space");
     await page.keyboard.press("ArrowRight");
     expect(await column(page, "automated_marketing_qualification").getAttribute("class")).toContain("over");
@@ -165,7 +182,10 @@ describe.runIf(browserAvailable())("moving cards in a browser", () => {
     const refused = menu.locator('[data-testid="card-menu-item"][data-stage="teleprospecting_acceptance"]');
     expect(await refused.getAttribute("aria-disabled")).toBe("true");
     expect(await refused.textContent()).toContain("needs ready for teleprospecting");
-    await refused.click();
+    // A real menu item now (inside the old role="button" card it was presentational), so its
+    // aria-disabled counts: Playwright sees it disabled, and a forced click still does nothing.
+    expect(await refused.isEnabled()).toBe(false);
+    await refused.click({ force: true });
     expect(await menu.count()).toBe(1);
     await page.keyboard.press("Escape");
     expect(await menu.count()).toBe(0);
@@ -179,6 +199,55 @@ describe.runIf(browserAvailable())("moving cards in a browser", () => {
     expect((await shownIn(page, "automated_marketing_qualification")).at(-1)).toBe(l.id);
     await expect.poll(async () => (await stored(l.id)).stage).toBe("automated_marketing_qualification");
     // Choosing did not open the lead.
+    expect(await page.locator('[data-testid="lead-drawer"]').count()).toBe(0);
+  });
+
+  it("a card is a group named by its topic with its controls side by side, none inside another; the surface still drags and opens", async () => {
+    // No contact: unscorable, so the card also shows its "Link contact/account" button (and may only go back to Inquiry).
+    const l = await makeLead(w.t.database.db, w.server.app.services.leads, w.morgan.actor, {
+      topic: "Grouped card",
+      withContact: false,
+      stage: "automated_marketing_qualification",
+    });
+    const page = await w.openBoard(w.morgan);
+    const c = card(page, l.id);
+    expect(await c.evaluate((e) => e.tagName)).toBe("ARTICLE");
+    expect(await c.getAttribute("role")).toBeNull();
+    expect(await page.getByRole("article", { name: "Grouped card", exact: true }).count()).toBe(1);
+    const open = page.getByRole("button", { name: "Grouped card", exact: true });
+    expect(await open.getAttribute("data-testid")).toBe("lead-card-open");
+    expect(await open.getAttribute("aria-describedby")).toBe("lead-card-help");
+    for (const id of ["card-menu-button", "lead-score", "link-parent"]) expect(await c.locator(`[data-testid="${id}"]`).count()).toBe(1);
+
+    expect(await nestedControls(page)).toEqual([]);
+    await c.locator('[data-testid="card-menu-button"]').click();
+    await page.locator('[data-testid="card-menu-item"]').first().waitFor();
+    expect(await nestedControls(page)).toEqual([]);
+    await page.keyboard.press("Escape");
+
+    // A click on the score opens its breakdown, not the lead.
+    await c.locator('[data-testid="lead-score"]').click();
+    await page.locator(`[data-testid="score-popover"][data-lead-id="${l.id}"]`).waitFor();
+    expect(await page.locator('[data-testid="lead-drawer"]').count()).toBe(0);
+    await page.keyboard.press("Escape");
+
+    // A click on the surface opens the lead.
+    await c.getByText("No contact").click();
+    await page.locator(`[data-testid="lead-drawer"][data-lead-id="${l.id}"]`).waitFor();
+    await page.locator('[data-testid="lead-drawer"] button[aria-label="Close"]').click();
+    await expect.poll(() => page.locator('[data-testid="lead-drawer"]').count()).toBe(0);
+
+    // A press on the topic drags the card like one anywhere else on its surface.
+    const from = await open.boundingBox();
+    const to = await centreOf(page, "inquiry");
+    await page.mouse.move(from!.x + 10, from!.y + from!.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(to.x, to.y, { steps: 5 });
+    await expect.poll(() => ghost(page).count()).toBe(1);
+    await page.mouse.up();
+    await expect.poll(() => column(page, "inquiry").locator(card(page, l.id)).count()).toBe(1);
+    await expect.poll(async () => (await stored(l.id)).stage).toBe("inquiry");
+    // The release was not a click on the card.
     expect(await page.locator('[data-testid="lead-drawer"]').count()).toBe(0);
   });
 

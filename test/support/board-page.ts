@@ -2,6 +2,8 @@
 import type { Page } from "playwright-core";
 
 export const card = (page: Page, leadId: string) => page.locator(`[data-testid="lead-card"][data-lead-id="${leadId}"]`);
+/** The card's keyboard handle (its topic button): Enter opens the lead, Space picks the card up. */
+export const handle = (page: Page, leadId: string) => card(page, leadId).locator('[data-testid="lead-card-open"]');
 export const column = (page: Page, stage: string) => page.locator(`[data-testid="column"][data-stage="${stage}"]`);
 export const announcer = (page: Page) => page.locator('[data-testid="announcer"]');
 export const ghost = (page: Page) => page.locator('[data-testid="drag-ghost"]');
@@ -39,4 +41,27 @@ export async function startMouseDrag(page: Page, leadId: string, to: { x: number
   await page.mouse.move(from.x, from.y);
   await page.mouse.down();
   await page.mouse.move(to.x, to.y, { steps: 5 });
+}
+
+/** The lead id of the card holding the focus, if any. */
+export function focusedCard(page: Page): Promise<string | undefined> {
+  return page.evaluate(() => document.activeElement?.closest<HTMLElement>('[data-testid="lead-card"]')?.dataset.leadId);
+}
+
+/**
+ * Controls inside another control on the board (ARIA makes a button's content presentational,
+ * so screen readers may hide them): each as "outer > inner", for a readable failure.
+ */
+export function nestedControls(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const controls = "button, [role=button], a[href], [role=menuitem], [role=menu], select, input, textarea, [tabindex]:not([tabindex='-1'])";
+    const outers = "button, [role=button], a[href], [role=menuitem]";
+    const name = (e: Element) => `${e.tagName.toLowerCase()}[${e.getAttribute("data-testid") ?? e.getAttribute("role") ?? ""}]`;
+    const out: string[] = [];
+    for (const inner of document.querySelectorAll('[data-testid="board"] :is(' + controls + ")")) {
+      const outer = inner.parentElement?.closest(outers);
+      if (outer) out.push(`${name(outer)} > ${name(inner)}`);
+    }
+    return out;
+  });
 }

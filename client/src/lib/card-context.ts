@@ -30,4 +30,11 @@ export interface CardContext {
   moveTo(leadId: string, stageKey: string): void;
 }
 
+/**
+ * The controls inside a card, with the popups they open there: a press on one never starts a
+ * drag and a click on one never opens the lead. The card's own handle (the topic button,
+ * `data-card-handle`) is the exception for presses: dragging from the topic moves the card.
+ */
+export const cardControls = "button, a, input, select, textarea, [role='menu'], [role='tooltip']";
+
 export const [getCardContext, setCardContext] = createContext<CardContext>();

@@ -22,6 +22,7 @@ import {
   type CardBox,
   type PointerKind,
 } from "./drag-logic.ts";
+import { cardControls } from "./card-context.ts";
 
 /** Where a drop lands: above `beforeId`, or at the end of the column (null). */
 export interface DropTarget {
@@ -83,13 +84,13 @@ export class DragController {
     this.#host = host;
   }
 
-  /** A pointer went down on a card. Interactive parts of the card (buttons, menus) never start a drag. */
+  /** A pointer went down on a card. Its controls (buttons, menus) never start a drag; its handle does. */
   press(event: PointerEvent, leadId: string, card: HTMLElement): void {
     if (this.leadId !== null || this.#press !== null || !event.isPrimary) return;
     const kind = pointerKind(event.pointerType);
     if (kind === "mouse" && event.button !== 0) return;
-    const target = event.target instanceof Element ? event.target : null;
-    if (target?.closest("button, a, input, select, textarea, [role='menu']")) return;
+    const control = event.target instanceof Element ? event.target.closest(cardControls) : null;
+    if (control && !control.hasAttribute("data-card-handle")) return;
     if (!this.#host.canDrag(leadId)) return;
     const press: Press = {
       pointerId: event.pointerId,
