@@ -199,6 +199,12 @@ export interface BoardActivity {
   events: BoardEvent[];
   /** The board's seq when read: live events after it continue the feed. */
   seq: number;
+  /**
+   * Present when older events may exist: the next page is `beforeSeq: nextBeforeSeq`. The
+   * oldest event's seq after a full page; after a short one, where the server stopped
+   * reading (it reads a bounded part of the log per request). Absent: nothing older.
+   */
+  nextBeforeSeq?: number;
 }
 
 export type ResyncResult = { events: BoardEvent[] } | { snapshot: BoardSnapshot };

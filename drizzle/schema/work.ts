@@ -1,5 +1,7 @@
 /** Work and logs: imports, idempotency keys, the board event log. */
-import { bigint, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { sql, type SQL } from "drizzle-orm";
+import { bigint, index, type AnyPgColumn, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import type { BoardEventType } from "../../shared/board.ts";
 import { importKind, importStatus } from "./common.ts";
 import { users } from "./access.ts";
 import { matchingStrategies } from "./records.ts";
@@ -40,6 +42,23 @@ export const idempotencyKeys = pgTable(
 );
 
 /**
+ * The event types the activity feed lists. The partial indexes below cover exactly these; a
+ * query uses them only when its type condition is written as literals (see `activityTypesPredicate`).
+ */
+export const activityEventTypes = ["lead.created", "lead.moved", "lead.scored", "lead.removed"] as const satisfies readonly BoardEventType[];
+export type ActivityEventType = (typeof activityEventTypes)[number];
+
+/**
+ * `type in ('lead.created', ...)` with the types as literals: the planner proves a partial
+ * index's predicate from constants, not from bind parameters (a generic plan has only those).
+ */
+export function activityTypesPredicate(type: AnyPgColumn, types: readonly ActivityEventType[] = activityEventTypes): SQL {
+  // Raw SQL: only the known literals may get in, whatever a caller casts.
+  if (types.length === 0 || types.some((t) => !activityEventTypes.includes(t))) throw new Error(`not activity event types: ${types.join(", ")}`);
+  return sql`${type} in (${sql.raw(types.map((t) => `'${t}'`).join(", "))})`;
+}
+
+/**
  * The board event log: the single source of what viewers receive. A row is written in
  * the same transaction as the change it describes; (board, seq) is gapless per board.
  */
@@ -55,5 +74,14 @@ export const boardEvents = pgTable(
     actorId: uuid("actor_id"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.boardId, t.seq] })],
+  (t) => [
+    primaryKey({ columns: [t.boardId, t.seq] }),
+    // The activity feed reads only these types, newest first: it skips the rest of the log
+    // (lead.updated is most of it) without reading a row.
+    index("board_events_activity_idx").on(t.boardId, t.seq).where(activityTypesPredicate(t.type)),
+    // "My leads": one owner's feed events, newest first, without reading anyone else's.
+    index("board_events_activity_owner_idx")
+      .on(t.boardId, sql`(${t.payload}->'lead'->>'ownerId')`, t.seq)
+      .where(activityTypesPredicate(t.type)),
+  ],
 );

@@ -1,5 +1,5 @@
-import { and, asc, desc, eq, gt, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
-import { boardEvents, boards, processes, stages } from "../../drizzle/schema.ts";
+import { and, asc, desc, eq, gt, lt, lte, sql, type AnyColumn, type SQL } from "drizzle-orm";
+import { activityTypesPredicate, boardEvents, boards, processes, stages, type ActivityEventType } from "../../drizzle/schema.ts";
 import type { BoardEvent, BoardStage } from "../../shared/board.ts";
 import { textList, type Executor, type Tx } from "../db/client.ts";
 import { timeLimitsFromMinutes } from "./processes.ts";
@@ -125,37 +125,79 @@ export interface EventLeadFilter {
   stageKeys?: readonly string[];
 }
 
-function leadConditions(filter: EventLeadFilter): SQL[] {
-  const lead = sql`${boardEvents.payload}->'lead'`;
+/** The lead's owner as `board_events_activity_owner_idx` indexes it (the expression must match). */
+const ownerOf = (payload: AnyColumn | SQL.Aliased) => sql`(${payload}->'lead'->>'ownerId')`;
+
+/** The conditions no index answers: read from each scanned event's payload. */
+function payloadConditions(payload: AnyColumn | SQL.Aliased, filter: EventLeadFilter): SQL[] {
+  const lead = sql`${payload}->'lead'`;
   const where: SQL[] = [];
   if (filter.salesReady !== undefined) where.push(sql`(${lead}->>'salesReady')::boolean = ${filter.salesReady}`);
-  if (filter.ownerId !== undefined) where.push(sql`${lead}->>'ownerId' = ${filter.ownerId}`);
   if (filter.stageKeys !== undefined) where.push(sql`${lead}->>'stage' = any(${textList(filter.stageKeys)})`);
   return where;
 }
 
+export interface ActivityRead {
+  /** Matching events, newest first, at most `limit`. */
+  events: BoardEvent[];
+  /**
+   * Set when the read stopped after `scanLimit` events before it found `limit`: the lowest
+   * seq it read. Older events were not looked at; continue before this seq.
+   */
+  stoppedAt: number | null;
+}
+
 /**
- * Events of the given types before `beforeSeq` (all when absent), newest first, at most
- * `limit`, optionally only those whose lead matches `lead`. Reads the primary key
- * (board_id, seq) backwards.
+ * Feed events of the given types before `beforeSeq` (all when absent), newest first, at
+ * most `limit`, optionally only those whose lead matches `lead`. Reads the partial index
+ * `board_events_activity_idx` (or `board_events_activity_owner_idx` for an owner) backwards
+ * and looks at no more than `scanLimit` of its events: a view that matches few of them
+ * (sales-ready, a stage set) gets what was found and where the read stopped, instead of a
+ * walk through the whole log.
  */
-export async function eventsBefore(
+export async function activityBefore(
   db: Executor,
   boardId: string,
-  options: { beforeSeq?: number | undefined; types: readonly string[]; limit: number; lead?: EventLeadFilter | undefined },
-): Promise<BoardEvent[]> {
-  const rows = await db
-    .select({ payload: boardEvents.payload })
+  options: {
+    beforeSeq?: number | undefined;
+    types: readonly ActivityEventType[];
+    limit: number;
+    lead?: EventLeadFilter | undefined;
+    scanLimit: number;
+  },
+): Promise<ActivityRead> {
+  // Never fewer than a page: a short page then always means the log ended or the bound was hit.
+  const scanLimit = Math.max(options.scanLimit, options.limit);
+  const indexed = and(
+    eq(boardEvents.boardId, boardId),
+    options.beforeSeq === undefined ? undefined : lt(boardEvents.seq, options.beforeSeq),
+    activityTypesPredicate(boardEvents.type, options.types),
+    options.lead?.ownerId === undefined ? undefined : sql`${ownerOf(boardEvents.payload)} = ${options.lead.ownerId}`,
+  );
+  const scanned = db
+    .select({ seq: boardEvents.seq, payload: boardEvents.payload })
     .from(boardEvents)
-    .where(
-      and(
-        eq(boardEvents.boardId, boardId),
-        options.beforeSeq === undefined ? undefined : lt(boardEvents.seq, options.beforeSeq),
-        inArray(boardEvents.type, [...options.types]),
-        ...(options.lead ? leadConditions(options.lead) : []),
-      ),
-    )
+    .where(indexed)
     .orderBy(desc(boardEvents.seq))
+    .limit(scanLimit)
+    .as("scanned");
+  const filters = options.lead ? payloadConditions(scanned.payload, options.lead) : [];
+  const rows = await db
+    .select({ payload: scanned.payload })
+    .from(scanned)
+    .where(and(...filters))
+    .orderBy(desc(scanned.seq))
     .limit(options.limit);
-  return rows.map((r) => r.payload as BoardEvent);
+  const events = rows.map((r) => r.payload as BoardEvent);
+  // Without payload filters every scanned event is returned: a short page means the log ended.
+  if (events.length === options.limit || filters.length === 0) return { events, stoppedAt: null };
+  // Did the short page end with the log or at the bound? The scan's last row says (the same index, no payloads).
+  const edge = await db
+    .select({ seq: boardEvents.seq })
+    .from(boardEvents)
+    .where(indexed)
+    .orderBy(desc(boardEvents.seq))
+    .limit(1)
+    .offset(scanLimit - 1);
+  return { events, stoppedAt: edge[0]?.seq ?? null };
 }

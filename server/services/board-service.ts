@@ -2,7 +2,6 @@ import type {
   BoardActivity,
   BoardColumnInfo,
   BoardEvent,
-  BoardEventType,
   BoardPage,
   BoardSnapshot,
   BoardStage,
@@ -19,6 +18,7 @@ import {
   type BoardPageInput,
   type BoardResyncInput,
 } from "../../shared/schemas/board.ts";
+import { activityEventTypes as schemaActivityTypes } from "../../drizzle/schema.ts";
 import type { Db, Executor } from "../db/client.ts";
 import * as boardsRepo from "../repositories/boards.ts";
 import { countOpenByStage, listColumnPage, type BoardLeadFilter } from "../repositories/leads.ts";
@@ -32,8 +32,19 @@ export const maxReplayEvents = 500;
  * them) and leads leaving the board. `lead.updated` is left out: it is written for every
  * card refresh (flags, stage fields, assignments, and an edit of a contact or account for
  * each of its leads) and does not say what changed, so it would drown the feed in "updated".
+ * The list lives with the partial indexes that cover it (drizzle/schema/work.ts).
  */
-export const activityEventTypes = ["lead.created", "lead.moved", "lead.scored", "lead.removed"] as const satisfies readonly BoardEventType[];
+export const activityEventTypes = schemaActivityTypes;
+
+/**
+ * How many feed events one activity request reads at most before answering with what it
+ * found and where it stopped: a view that matches few events (sales-ready, a stage set)
+ * must not read the board's whole log backwards in one request.
+ */
+export const defaultActivityScanLimit = 2000;
+
+/** Extra reads when the pure view rule drops events the SQL filter let through (it mirrors it, so rarely). */
+const maxActivityReads = 4;
 
 export const defaultActivityLimit = 30;
 
@@ -52,8 +63,20 @@ export function eventForViewer(event: BoardEvent, stages: BoardStage[], viewer: 
   return { boardId: event.boardId, seq: event.seq, at: event.at, actor: event.actor, type: "lead.left_view", leadId: event.lead.id };
 }
 
+export interface BoardServiceOptions {
+  /** Feed events one activity request reads at most; default `defaultActivityScanLimit`. */
+  activityScanLimit?: number;
+}
+
 export class BoardService {
-  constructor(private readonly db: Db) {}
+  private readonly activityScanLimit: number;
+
+  constructor(
+    private readonly db: Db,
+    options: BoardServiceOptions = {},
+  ) {
+    this.activityScanLimit = options.activityScanLimit ?? defaultActivityScanLimit;
+  }
 
   async resolveBoard(actor: Actor, input: BoardJoinInput): Promise<boardsRepo.BoardRow> {
     requirePermission(actor, "board.view");
@@ -158,7 +181,8 @@ export class BoardService {
   /**
    * A page of the board's recent activity for a socket that joined it with `joinedView`,
    * newest first, with the board's seq at the time of reading. Events the viewer would get
-   * as `lead.left_view` are left out, exactly as `resync` filters them.
+   * as `lead.left_view` are left out, exactly as `resync` filters them. Reads a bounded part
+   * of the log: a page may come back short with `nextBeforeSeq` saying where to go on.
    */
   async activity(actor: Actor, input: BoardActivityInput, joinedView: BoardView | undefined): Promise<BoardActivity> {
     requirePermission(actor, "board.view");
@@ -176,16 +200,30 @@ export class BoardService {
         const types = viewer.view === "all" ? activityEventTypes : activityEventTypes.filter((t) => t !== "lead.removed");
         const events: BoardEvent[] = [];
         let beforeSeq = input.beforeSeq;
+        let next: number | null = null;
         // The SQL filter mirrors leadInView; the pure rule stays the authority, so read on while it drops any.
-        while (events.length < limit) {
-          const batch = await boardsRepo.eventsBefore(tx, board.id, { beforeSeq, types, limit, lead });
-          for (const event of batch) {
+        for (let read = 1; ; read++) {
+          const found = await boardsRepo.activityBefore(tx, board.id, { beforeSeq, types, limit, lead, scanLimit: this.activityScanLimit });
+          for (const event of found.events) {
             if (events.length < limit && eventForViewer(event, stages, viewer).type !== "lead.left_view") events.push(event);
           }
-          if (batch.length < limit) break;
-          beforeSeq = batch[batch.length - 1]!.seq;
+          if (events.length >= limit) {
+            next = events[events.length - 1]!.seq;
+            break;
+          }
+          if (found.stoppedAt !== null) {
+            next = found.stoppedAt;
+            break;
+          }
+          if (found.events.length < limit) break;
+          beforeSeq = found.events[found.events.length - 1]!.seq;
+          if (read === maxActivityReads) {
+            next = beforeSeq;
+            break;
+          }
         }
-        return { events, seq: board.lastSeq };
+        // Seqs start at 1: nothing is older than the first event.
+        return { events, seq: board.lastSeq, ...(next === null || next <= 1 ? {} : { nextBeforeSeq: next }) };
       },
       { isolationLevel: "repeatable read", accessMode: "read only" },
     );

@@ -104,14 +104,23 @@ export function attachBoardSocket(io: BoardServer, deps: Deps): void {
 
   io.on("connection", (socket: BoardSocket) => {
     const actor = () => socket.data.actor;
-    /** Joins and resyncs queue for a slot; one whose socket left while waiting is skipped. */
-    const admitted = <T>(sync: () => Promise<T>) => limiter.run(sync, () => socket.connected);
+    const stillWanted = () => socket.connected;
+    /**
+     * Joins and resyncs of this socket share one lane: they run one at a time in order of
+     * arrival, so rooms and `socket.data.views` end as the last one left them (the view whose
+     * snapshot the client holds), never as a slower earlier one finishing last. Only the
+     * newest waits; an older waiting one is answered UNAVAILABLE (superseded).
+     */
+    const synced = <T>(sync: () => Promise<T>) => limiter.run(sync, { lane: `${socket.id}:sync`, stillWanted });
+    /** Pages queue apart from joins (a page changes no room), one waiting per column. */
+    const paged = <T>(column: string, read: () => Promise<T>) =>
+      limiter.run(read, { lane: `${socket.id}:page:${column}`, stillWanted });
     if (socket.data.actor.id) void socket.join(userRoom(socket.data.actor.id));
 
     socket.on(
       "board:join",
       command(deps, "board:join", boardJoinInput, (input) =>
-        admitted(async () => {
+        synced(async () => {
           const board = await deps.boards.resolveBoard(actor(), input);
           const view = deps.boards.resolveView(actor(), input.view);
           await enterView(socket, board.id, view);
@@ -124,7 +133,7 @@ export function attachBoardSocket(io: BoardServer, deps: Deps): void {
     socket.on(
       "board:resync",
       command(deps, "board:resync", boardResyncInput, (input) =>
-        admitted(async () => {
+        synced(async () => {
           // Same order as a join: in the room first, then read, so nothing falls in between.
           // Permission is checked again by the service; leave the room if it refuses.
           const view = deps.boards.resolveView(actor(), input.view ?? socket.data.views[input.boardId]);
@@ -140,10 +149,11 @@ export function attachBoardSocket(io: BoardServer, deps: Deps): void {
     );
 
     // The rest of a column after a join's first page: reads like a join, so it waits its turn like one.
+    // It reads with the view the socket has when it runs; a client drops pages of a snapshot it replaced.
     socket.on(
       "board:page",
       command(deps, "board:page", boardPageInput, (input) =>
-        admitted(() => deps.boards.page(actor(), input, socket.data.views[input.boardId])),
+        paged(`${input.boardId}:${input.stage}`, () => deps.boards.page(actor(), input, socket.data.views[input.boardId])),
       ),
     );
 

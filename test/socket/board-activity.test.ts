@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { BoardActivity, BoardEvent, BoardSnapshot, LeadCard, ResyncResult } from "../../shared/board.ts";
+import type { BoardActivity, BoardEvent, BoardEventDraft, BoardSnapshot, LeadCard, ResyncResult } from "../../shared/board.ts";
 import type { BoardView } from "../../shared/domain/views.ts";
 import type { Actor } from "../../server/services/actor.ts";
+import { defaultActivityScanLimit } from "../../server/services/board-service.ts";
 import { withBoardEvents } from "../../server/services/event-log.ts";
 import { drivers, openTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { makeLead, makeUser } from "../support/builders.ts";
@@ -168,6 +169,50 @@ describe.each(drivers)("the board's activity feed on %s", (driver) => {
     expect(minePage.events.filter((e) => e.seq > mine.snapshot.seq).map((e) => [e.type, leadIdOf(e)])).toEqual([["lead.moved", owned.id]]);
     const queuePage = await activity(queue.socket, { boardId: queue.snapshot.boardId, limit: 100 });
     expect(queuePage.events.filter((e) => e.seq > queue.snapshot.seq).map((e) => [e.type, leadIdOf(e)])).toEqual([["lead.moved", called.id]]);
+  });
+
+  it("reads a bounded part of the log per request: a sparse view gets what was found and where to go on", async () => {
+    const other = await server.app.services.processes.create(admin, { name: "Long log", stages: [{ key: "one", name: "One" }] }, new Date());
+    const card = await lead({ topic: "Template" });
+    const moved = (salesReady: boolean, ownerId: string | null): BoardEventDraft => ({
+      type: "lead.moved",
+      actor: { id: admin.id, name: "Ada", kind: "user" },
+      lead: { ...card, salesReady, ownerId },
+      fromStage: "one",
+      toStage: "one",
+    });
+    const ready = () => moved(true, ids.salesperson!);
+    // Oldest first: two sales-ready moves, more than one bound's worth of others, one sales-ready move.
+    const filler = Array.from({ length: defaultActivityScanLimit + 500 }, () => moved(false, null));
+    const appended = await withBoardEvents(t.database.db, server.app.fanout, new Date(), (_tx, log) =>
+      log.appendAll(other.boardId, [ready(), ready(), ...filler, ready()]),
+    );
+    const readySeqs = [appended.at(-1)!.seq, appended[1]!.seq, appended[0]!.seq];
+
+    const sales = await joined("salesperson", { processId: other.id });
+    expect(sales.snapshot.view).toBe("sales_ready");
+    const first = await activity(sales.socket, { boardId: other.boardId });
+    // Short (one event of 30) yet not the end: the read stopped one bound back.
+    expect(first.events.map((e) => e.seq)).toEqual([readySeqs[0]]);
+    expect(first.nextBeforeSeq).toBe(readySeqs[0]! - defaultActivityScanLimit + 1);
+    const second = await activity(sales.socket, { boardId: other.boardId, beforeSeq: first.nextBeforeSeq });
+    expect(second.events.map((e) => e.seq)).toEqual(readySeqs.slice(1));
+    expect(second.nextBeforeSeq).toBeUndefined();
+
+    // "My leads" reads the owner's index: all three in one page, nothing said to follow.
+    const mine = await joined("salesperson", { processId: other.id, view: "my_leads" });
+    const mineFeed = await activity(mine.socket, { boardId: other.boardId });
+    expect(mineFeed.events.map((e) => e.seq)).toEqual(readySeqs);
+    expect(mineFeed.nextBeforeSeq).toBeUndefined();
+
+    // Everything matches in the "all" view: full pages, each saying where the next starts.
+    const everyone = await joined("admin", { processId: other.id });
+    const page = await activity(everyone.socket, { boardId: other.boardId, limit: 100 });
+    expect(page.events).toHaveLength(100);
+    expect(page.nextBeforeSeq).toBe(page.events.at(-1)!.seq);
+    const oldest = await activity(everyone.socket, { boardId: other.boardId, beforeSeq: readySeqs[1]! + 1 });
+    expect(oldest.events.map((e) => e.seq)).toEqual(readySeqs.slice(1));
+    expect(oldest.nextBeforeSeq).toBeUndefined();
   });
 
   it("refuses a board the socket has not joined, and bad input, with a clear error", async () => {

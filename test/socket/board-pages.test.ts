@@ -222,31 +222,50 @@ describe.each(drivers)("paged board loading on %s", (driver) => {
     expect((await server.app.services.boards.snapshot(boardId, new Date())).seq).toBe(snapshot.seq);
   });
 
-  it("pages wait their turn in the sync admission limit, like joins", async () => {
-    const { socket, snapshot } = await joined();
+  it("pages wait their turn in the sync admission limit, like joins; one waits per socket and column", async () => {
+    const viewers = [await joined(), await joined(), await joined(), await joined(), await joined()];
     const boards = server.app.services.boards as unknown as { page: (...args: unknown[]) => Promise<unknown> };
     const original = boards.page;
     const stats = { running: 0, peak: 0 };
+    let hold: Promise<void> | null = null;
     boards.page = async (...args: unknown[]) => {
       stats.running++;
       stats.peak = Math.max(stats.peak, stats.running);
       try {
-        await new Promise((r) => setTimeout(r, 30));
+        const held = hold && (args[1] as { stage: string }).stage === "inquiry" ? hold : null;
+        await (held ?? new Promise((r) => setTimeout(r, 30)));
         return await original.apply(server.app.services.boards, args);
       } finally {
         stats.running--;
       }
     };
     try {
+      // Every socket pages every column at once: 25 requests, each its own column of its own socket.
       const acks = await Promise.all(
-        Array.from({ length: 3 * defaultMaxConcurrentSyncs }, () => request<BoardPage>(socket, "board:page", { boardId, stage: "inquiry", limit: 5 })),
+        viewers.flatMap(({ socket }) => stages.map((s) => request<BoardPage>(socket, "board:page", { boardId, stage: s.key, limit: 5 }))),
       );
       expect(acks.every((a) => a.ok)).toBe(true);
       expect(stats.peak).toBe(defaultMaxConcurrentSyncs);
+
+      // One socket, one column, three pages while the first runs: the second is superseded by the third.
+      let release!: () => void;
+      hold = new Promise<void>((r) => (release = r));
+      const { socket } = viewers[0]!;
+      const ask = () => request<BoardPage>(socket, "board:page", { boardId, stage: "inquiry", limit: 5 });
+      const first = ask();
+      await until(() => stats.running === 1);
+      const [second, third] = [ask(), ask()];
+      // Another column of the same socket is not in that lane.
+      expect(await request<BoardPage>(socket, "board:page", { boardId, stage: "sales_acceptance", limit: 5 })).toMatchObject({ ok: true });
+      expect(await second).toEqual({ ok: false, error: { code: "UNAVAILABLE", message: "Superseded by a newer request from this connection" } });
+      release();
+      hold = null;
+      expect(await first).toMatchObject({ ok: true });
+      expect(await third).toMatchObject({ ok: true });
     } finally {
       boards.page = original;
     }
-    expect(snapshot.columns.inquiry!.complete).toBe(false);
+    expect(viewers[0]!.snapshot.columns.inquiry!.complete).toBe(false);
   });
 
   it("a page that arrives after its leads were removed or moved does not bring them back or back in time", async () => {

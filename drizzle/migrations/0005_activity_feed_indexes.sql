@@ -1,0 +1,2 @@
+CREATE INDEX "board_events_activity_idx" ON "board_events" USING btree ("board_id","seq") WHERE "board_events"."type" in ('lead.created', 'lead.moved', 'lead.scored', 'lead.removed');--> statement-breakpoint
+CREATE INDEX "board_events_activity_owner_idx" ON "board_events" USING btree ("board_id",("payload"->'lead'->>'ownerId'),"seq") WHERE "board_events"."type" in ('lead.created', 'lead.moved', 'lead.scored', 'lead.removed');
