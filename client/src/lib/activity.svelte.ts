@@ -226,12 +226,15 @@ export class ActivityFeed {
       if (!page) return null;
       seq ??= page.seq;
       items.push(...this.#describe(page.events));
+      // The server bounds each read and says where to continue (`nextBeforeSeq`); a short or
+      // even empty page is not the end while it names a next cursor.
       const oldest = Math.min(...page.events.map((e) => e.seq));
-      const more = page.events.length >= activityPage && oldest > 1;
+      const next = page.nextBeforeSeq ?? (page.events.length >= activityPage && oldest > 1 ? oldest : undefined);
+      const more = next !== undefined;
       if (!more || items.length > 0 || pages === maxPagesPerLoad - 1) {
-        return { items, more, cursor: Number.isFinite(oldest) ? oldest : (before ?? null), seq };
+        return { items, more, cursor: next ?? (Number.isFinite(oldest) ? oldest : (before ?? null)), seq };
       }
-      before = oldest;
+      before = next;
     }
     return null;
   }

@@ -287,6 +287,8 @@ export class BoardState {
     // Another board or view was picked while this join was under way: it is news of neither.
     if (!sameTarget(sent, this.target)) return this.#syncAgain();
     if (!res.ok) {
+      // The server is busy or the request was superseded: retry later, do not give up the switch.
+      if (res.error.code === "UNAVAILABLE") return this.#syncFailed(gen, false);
       const shown = this.#shown;
       if (shown !== null && !sameTarget(shown, sent)) {
         // A refused switch (another process, a view this role may not see): stay where we were.
@@ -320,7 +322,7 @@ export class BoardState {
       return this.#syncFailed(gen, true);
     }
     if (gen !== this.#gen) return;
-    if (!res.ok) return this.#join();
+    if (!res.ok) return res.error.code === "UNAVAILABLE" ? this.#syncFailed(gen, false) : this.#join();
     const snapshot = "snapshot" in res.data;
     if ("snapshot" in res.data) this.#loadSnapshot(res.data.snapshot);
     else this.#replay(res.data.events);

@@ -186,6 +186,26 @@ describe("ActivityFeed", () => {
     expect(board.asked[2]!.input).toEqual({ boardId: "b1", beforeSeq: 41, limit: activityPage });
   });
 
+  it("goes on from the server's nextBeforeSeq after a short page cut by the server's scan bound", async () => {
+    const board = new FakeBoard();
+    const feed = new ActivityFeed(board, null);
+    feed.start();
+    board.sync("snapshot");
+    // The server read its bound of feed events and found nothing for this view: an empty page, not the end.
+    board.asked[0]!.answer({ ok: true, data: { events: [], seq: 5000, nextBeforeSeq: 3000 } });
+    await flush();
+    expect(board.asked[1]!.input).toEqual({ boardId: "b1", beforeSeq: 3000, limit: activityPage });
+    board.asked[1]!.answer({ ok: true, data: { events: [moved(2990)], seq: 5000, nextBeforeSeq: 1000 } });
+    await flush();
+    expect(seqsOf(feed)).toEqual([2990]);
+    expect(feed.hasOlder).toBe(true);
+    void feed.loadOlder();
+    expect(board.asked[2]!.input).toEqual({ boardId: "b1", beforeSeq: 1000, limit: activityPage });
+    board.asked[2]!.answer({ ok: true, data: { events: [moved(900)], seq: 5000 } });
+    await flush();
+    expect(feed.hasOlder).toBe(false);
+  });
+
   it("starts afresh on another board and ignores the answer meant for the previous one", async () => {
     const board = new FakeBoard();
     const feed = new ActivityFeed(board, null);

@@ -223,6 +223,30 @@ describe("one join or resync at a time per connection", () => {
     expect(sock.count("board:resync")).toBe(2);
   });
 
+  it("a busy or superseded answer (UNAVAILABLE) is retried with backoff: a resync is not turned into a join, a switch is kept", async () => {
+    vi.useFakeTimers({ now: Date.now(), toFake: ["setTimeout", "clearTimeout", "Date"] });
+    sock.up();
+    sock.last("board:join").cb(null, { ok: true, data: snap(1, [card("a", "tp", "a0")]) });
+    await vi.advanceTimersByTimeAsync(0);
+    const busy = { ok: false, error: { code: "UNAVAILABLE", message: "The server is busy" } };
+    sock.fire("board:event", moved(3, card("a", "sales", "a0", 2)));
+    sock.last("board:resync").cb(null, busy);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sock.syncs().map((x) => x.ev)).toEqual(["board:join", "board:resync"]);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(sock.syncs().map((x) => x.ev)).toEqual(["board:join", "board:resync", "board:resync"]);
+    sock.last("board:resync").cb(null, { ok: true, data: { events: [moved(2, card("a", "tp", "a0", 1)), moved(3, card("a", "sales", "a0", 2))] } });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(board.seq).toBe(3);
+    board.switchTo({ view: "all" });
+    sock.last("board:join").cb(null, busy);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(board.target.view).toBe("all");
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(sock.last("board:join").payload).toEqual({ view: "all" });
+    expect(sock.count("board:join")).toBe(3);
+  });
+
   it("a refused first join does not hold back a switch to the defaults", async () => {
     vi.useFakeTimers({ now: Date.now(), toFake: ["setTimeout", "clearTimeout", "Date"] });
     board.switchTo({ processId: "gone" });
