@@ -5,25 +5,11 @@ import { BoardScores, type QueryStore } from "../../../client/src/lib/scores.sve
 import type { BoardEvent, BoardSnapshot, BoardStage, LeadCard } from "../../../shared/board.ts";
 import type { Role } from "../../../shared/schemas/common.ts";
 import type { ScoreExplanation, ScoringModelView } from "../../../shared/schemas/scoring.ts";
+import { FakeBoardSocket as FakeSocket } from "../../support/fake-board-socket.ts";
 
 // BoardState listens to the browser's online/offline events.
 (globalThis as unknown as { window: EventTarget }).window = new EventTarget();
 
-type Handler = (...args: unknown[]) => void;
-class FakeSocket {
-  handlers = new Map<string, Handler[]>();
-  connected = false;
-  active = true;
-  sent: Array<{ ev: string; payload: unknown; cb: Handler }> = [];
-  on(ev: string, h: Handler) { (this.handlers.get(ev) ?? this.handlers.set(ev, []).get(ev)!).push(h); return this; }
-  fire(ev: string, ...args: unknown[]) { for (const h of this.handlers.get(ev) ?? []) h(...args); }
-  connect() { return this; }
-  disconnect() { this.connected = false; return this; }
-  removeAllListeners() { this.handlers.clear(); return this; }
-  timeout() { return { emit: (ev: string, payload: unknown, cb: Handler) => { this.sent.push({ ev, payload, cb }); } }; }
-  up() { this.connected = true; this.fire("connect"); }
-  last(ev: string) { const s = [...this.sent].reverse().find((x) => x.ev === ev); if (!s) throw new Error("no " + ev); return s; }
-}
 
 const stages: BoardStage[] = [
   { id: "s0", key: "inquiry", name: "Inquiry", position: 0, entryRequirements: [], gateFlag: null, salesReadyJump: false, fields: [], timeLimits: null },

@@ -6,27 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BoardState, type BoardSocket } from "../../../client/src/lib/board.svelte.ts";
 import { backgroundPageSize } from "../../../client/src/lib/board-pager.svelte.ts";
 import type { BoardEvent, BoardPage, BoardSnapshot, BoardStage, LeadCard } from "../../../shared/board.ts";
+import { FakeBoardSocket as FakeSocket } from "../../support/fake-board-socket.ts";
 
 // BoardState listens to the browser's online/offline events.
 (globalThis as unknown as { window: EventTarget }).window = new EventTarget();
 
-type Handler = (...args: unknown[]) => void;
-class FakeSocket {
-  handlers = new Map<string, Handler[]>();
-  connected = false;
-  active = true;
-  sent: Array<{ ev: string; payload: Record<string, unknown>; cb: Handler }> = [];
-  on(ev: string, h: Handler) { (this.handlers.get(ev) ?? this.handlers.set(ev, []).get(ev)!).push(h); return this; }
-  fire(ev: string, ...args: unknown[]) { for (const h of this.handlers.get(ev) ?? []) h(...args); }
-  connect() { return this; }
-  disconnect() { this.connected = false; return this; }
-  removeAllListeners() { this.handlers.clear(); return this; }
-  timeout() { return { emit: (ev: string, payload: Record<string, unknown>, cb: Handler) => { this.sent.push({ ev, payload, cb }); } }; }
-  up() { this.connected = true; this.fire("connect"); }
-  down() { this.connected = false; this.fire("disconnect", "transport close"); }
-  last(ev: string) { const s = [...this.sent].reverse().find((x) => x.ev === ev); if (!s) throw new Error("no " + ev); return s; }
-  count(ev: string) { return this.sent.filter((x) => x.ev === ev).length; }
-}
 
 const stages: BoardStage[] = ["inquiry", "amq"].map((key, position) => ({
   id: `s-${key}`, key, name: key, position, entryRequirements: [], gateFlag: null, salesReadyJump: false, fields: [], timeLimits: null,

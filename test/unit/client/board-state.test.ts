@@ -2,29 +2,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { BoardState, type BoardSocket } from "../../../client/src/lib/board.svelte.ts";
 import { dropNeighbours, provisionalRank, isSamePlace, formatAge, seqDecision, planMove } from "../../../client/src/lib/board-logic.ts";
 import type { BoardEvent, BoardSnapshot, LeadCard, BoardStage } from "../../../shared/board.ts";
+import { FakeBoardSocket as FakeSocket } from "../../support/fake-board-socket.ts";
 
 // BoardState listens to the browser's online/offline events.
 (globalThis as unknown as { window: EventTarget }).window = new EventTarget();
 
-type Handler = (...args: unknown[]) => void;
-class FakeSocket {
-  handlers = new Map<string, Handler[]>();
-  connected = false;
-  active = true;
-  sent: Array<{ ev: string; payload: Record<string, unknown>; cb: Handler; ms: number }> = [];
-  connects = 0;
-  on(ev: string, h: Handler) { (this.handlers.get(ev) ?? this.handlers.set(ev, []).get(ev)!).push(h); return this; }
-  fire(ev: string, ...args: unknown[]) { for (const h of this.handlers.get(ev) ?? []) h(...args); }
-  connect() { this.connects++; return this; }
-  disconnect() { this.connected = false; return this; }
-  removeAllListeners() { this.handlers.clear(); return this; }
-  refuse(message = "websocket error") { this.fire("connect_error", new Error(message)); }
-  timeout(ms: number) { return { emit: (ev: string, payload: Record<string, unknown>, cb: Handler) => { this.sent.push({ ev, payload, cb, ms }); } }; }
-  up() { this.connected = true; this.fire("connect"); }
-  down() { this.connected = false; this.fire("disconnect", "transport close"); }
-  last(ev: string) { const s = [...this.sent].reverse().find((x) => x.ev === ev); if (!s) throw new Error("no " + ev); return s; }
-  count(ev: string) { return this.sent.filter((x) => x.ev === ev).length; }
-}
 
 const stages: BoardStage[] = [
   { id: "s0", key: "inquiry", name: "Inquiry", position: 0, entryRequirements: [], gateFlag: null, salesReadyJump: false, fields: [], timeLimits: null },
