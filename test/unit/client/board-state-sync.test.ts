@@ -158,6 +158,17 @@ describe("one join or resync at a time per connection", () => {
     expect(sock.last("board:join").payload).toEqual({ view: "all" });
   });
 
+  /** Joined at seq 1; event 3 reveals a gap; the resync it starts times out (fake timers on). */
+  async function timedOutResyncAfterGap(): Promise<void> {
+    vi.useFakeTimers({ now: Date.now(), toFake: ["setTimeout", "clearTimeout", "Date"] });
+    sock.up();
+    sock.last("board:join").cb(null, { ok: true, data: snap(1, [card("a", "tp", "a0")]) });
+    await vi.advanceTimersByTimeAsync(0);
+    sock.fire("board:event", moved(3, card("a", "sales", "a0", 2)));
+    sock.last("board:resync").cb(new Error("operation has timed out"));
+    await vi.advanceTimersByTimeAsync(0);
+  }
+
   it("the answer to a join the user switched away from is not loaded", async () => {
     sock.up();
     board.switchTo({ view: "sales_ready" });
@@ -170,13 +181,7 @@ describe("one join or resync at a time per connection", () => {
   });
 
   it("after a timed-out sync, a gap waits for the backoff instead of resyncing at once", async () => {
-    vi.useFakeTimers({ now: Date.now(), toFake: ["setTimeout", "clearTimeout", "Date"] });
-    sock.up();
-    sock.last("board:join").cb(null, { ok: true, data: snap(1, [card("a", "tp", "a0")]) });
-    await vi.advanceTimersByTimeAsync(0);
-    sock.fire("board:event", moved(3, card("a", "sales", "a0", 2)));
-    sock.last("board:resync").cb(new Error("operation has timed out"));
-    await vi.advanceTimersByTimeAsync(0);
+    await timedOutResyncAfterGap();
     sock.fire("board:event", moved(5, card("a", "won", "a0", 4)));
     expect(sock.count("board:resync")).toBe(1);
     // A switch does not go ahead of the backoff either: the server may still answer the first.
@@ -188,13 +193,7 @@ describe("one join or resync at a time per connection", () => {
   });
 
   it("after a timed-out resync, the retry applies what arrived meanwhile", async () => {
-    vi.useFakeTimers({ now: Date.now(), toFake: ["setTimeout", "clearTimeout", "Date"] });
-    sock.up();
-    sock.last("board:join").cb(null, { ok: true, data: snap(1, [card("a", "tp", "a0")]) });
-    await vi.advanceTimersByTimeAsync(0);
-    sock.fire("board:event", moved(3, card("a", "sales", "a0", 2)));
-    sock.last("board:resync").cb(new Error("operation has timed out"));
-    await vi.advanceTimersByTimeAsync(0);
+    await timedOutResyncAfterGap();
     sock.fire("board:event", moved(4, card("a", "won", "a0", 4)));
     await vi.advanceTimersByTimeAsync(2_000);
     expect(sock.count("board:resync")).toBe(2);
