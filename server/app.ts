@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server as HttpServer } from "node:http";
 import path from "node:path";
 import express from "express";
@@ -92,6 +93,13 @@ export interface App {
   listen(port: number, host: string): Promise<{ port: number; url: string }>;
   /** Stops accepting, lets in-flight work finish, closes sockets. Does not close the database. */
   close(): Promise<void>;
+}
+
+/** The built client's version: its index.html names every hashed asset, so its hash changes with each build. */
+function clientBuildVersion(clientDir: string): string | undefined {
+  const index = path.join(clientDir, "index.html");
+  if (!existsSync(index)) return undefined;
+  return createHash("sha256").update(readFileSync(index)).digest("base64url").slice(0, 16);
 }
 
 /** Builds express + Socket.IO from injected parts; no side effects until `listen`. */
@@ -229,10 +237,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
     crossNode: socketAdapter !== undefined,
     heldLeads: (boardId, leadIds) => loadHeldLeads(database.db, boardId, leadIds),
   });
+  const clientVersion = deps.clientDir ? clientBuildVersion(deps.clientDir) : undefined;
   const syncLimiter = new SyncLimiter(deps.sync?.maxConcurrent);
   registerSyncGauges(metrics.registry, () => syncLimiter.stats);
   attachBoardSocket(io, {
     syncLimiter,
+    authenticate: { apiKey: (token) => apiKeys.authenticate(token, now()) },
+    clientVersion,
     auth,
     boards,
     leads,

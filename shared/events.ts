@@ -5,6 +5,8 @@
 import type { Ack } from "./errors.ts";
 import type { BoardActivity, BoardEvent, BoardPage, BoardSnapshot, LeadCard, ResyncResult } from "./board.ts";
 import type { BoardPresence } from "./presence.ts";
+import type { WallConfig } from "./schemas/display-tokens.ts";
+import type { WallFigures, WallFiguresInput } from "./wall.ts";
 import type { ImportView } from "./schemas/imports.ts";
 import type {
   BoardActivityInput,
@@ -25,7 +27,12 @@ export interface ClientToServerEvents {
   "board:activity": (payload: BoardActivityInput, ack: (res: Ack<BoardActivity>) => void) => void;
   /** What this connection is doing on a joined board (drawer open, dragging, nothing). */
   "presence:set": (payload: PresenceSetInput, ack: (res: Ack<BoardPresence>) => void) => void;
+  /** Headline figures of a joined board (new today, sales-ready today, this week's conversions). */
+  "wall:figures": (payload: WallFiguresInput, ack: (res: Ack<WallFigures>) => void) => void;
 }
+
+/** Why the server ended a connection on purpose; the client shows it and does not reconnect. */
+export type SessionEndReason = "signed_out" | "deactivated" | "role_changed" | "display_revoked" | "expired";
 
 export interface ServerToClientEvents {
   "board:event": (event: BoardEvent) => void;
@@ -33,8 +40,21 @@ export interface ServerToClientEvents {
   "import:progress": (progress: ImportView) => void;
   /** Who is on the board and what they hold, whenever it changes (coalesced, across nodes). */
   "board:presence": (presence: BoardPresence) => void;
+  /** Sent on connecting: the client build the server serves; a wall reloads itself when its own differs. */
+  "server:version": (info: { clientVersion: string }) => void;
+  /** To a wall display on connecting: its screens and options. */
+  "wall:config": (config: WallConfig) => void;
+  /**
+   * Just before the server disconnects this socket on purpose (logout, deactivation, a role
+   * change, a revoked display). "role_changed" means: reconnect, your permissions changed.
+   */
+  "session:ended": (info: { reason: SessionEndReason }) => void;
 }
 
 export const boardRoom = (boardId: string) => `board:${boardId}`;
 /** Every socket of one user, for messages meant for that person only. */
 export const userRoom = (userId: string) => `user:${userId}`;
+/** Every socket of one sign-in (session), so logout ends exactly those. */
+export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
+/** Every socket of one wall-display token, so revoking it disconnects the display. */
+export const displayRoom = (tokenId: string) => `display:${tokenId}`;

@@ -1,4 +1,5 @@
 import { Router, type RequestHandler } from "express";
+import { guardedRouter } from "./guard.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { apiKeyInput } from "../../shared/schemas/api-keys.ts";
 import { id } from "../../shared/schemas/common.ts";
@@ -40,7 +41,7 @@ export function bearerMiddleware(apiKeys: ApiKeyService, now: () => Date): Reque
 }
 
 export function apiKeyRoutes(apiKeys: ApiKeyService, now: () => Date): Router {
-  const router = Router();
+  const router = guardedRouter();
 
   router.post("/api-keys", async (req, res) => {
     const actor = requireActor(res);

@@ -1,4 +1,5 @@
 import { Router, type RequestHandler, type Response } from "express";
+import { guardedRouter } from "./guard.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { loginInput } from "../../shared/schemas/auth.ts";
 import type { Actor } from "../services/actor.ts";
@@ -33,7 +34,7 @@ export function requireActor(res: Response): Actor {
 }
 
 export function authRoutes(auth: AuthService, now: () => Date): Router {
-  const router = Router();
+  const router = guardedRouter();
 
   router.post("/auth/login", async (req, res) => {
     const input = parseInput(loginInput, req.body);

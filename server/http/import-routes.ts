@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from "express";
+import { guardedRouter } from "./guard.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { id } from "../../shared/schemas/common.ts";
 import { importQuery } from "../../shared/schemas/imports.ts";
@@ -13,7 +14,7 @@ import { parseInput } from "./parse.ts";
  * body: the service does, at the pace the database takes the rows.
  */
 export function importRoutes(imports: ImportService, now: () => Date): Router {
-  const router = Router();
+  const router = guardedRouter();
 
   router.post("/imports", async (req, res) => {
     try {

@@ -1,4 +1,5 @@
 import { Router } from "express";
+import { guardedRouter } from "./guard.ts";
 import { leadMoveBody } from "../../shared/schemas/board.ts";
 import { id } from "../../shared/schemas/common.ts";
 import { leadInput } from "../../shared/schemas/records.ts";
@@ -7,7 +8,7 @@ import { requireActor } from "./auth-routes.ts";
 import { parseInput } from "./parse.ts";
 
 export function leadRoutes(leads: LeadService, now: () => Date): Router {
-  const router = Router();
+  const router = guardedRouter();
 
   router.post("/leads", async (req, res) => {
     const actor = requireActor(res);

@@ -1,4 +1,5 @@
 import { Router } from "express";
+import { guardedRouter } from "./guard.ts";
 import type { z } from "zod";
 import { id } from "../../shared/schemas/common.ts";
 import {
@@ -17,7 +18,7 @@ import { parseInput } from "./parse.ts";
 
 /** The lead's life after creation; every answer is the updated card (convert adds the opportunity). */
 export function lifecycleRoutes(lifecycle: LifecycleService, now: () => Date): Router {
-  const router = Router();
+  const router = guardedRouter();
 
   /** `POST /leads/:id/<command>`: signed in, the id and the body parsed, the service's answer as JSON. */
   const command = <S extends z.ZodType>(

@@ -1,4 +1,5 @@
 import { Router } from "express";
+import { guardedRouter } from "./guard.ts";
 import { id } from "../../shared/schemas/common.ts";
 import {
   checkInInput,
@@ -29,7 +30,7 @@ interface Deps {
 
 /** Managing forms, events, LinkedIn forms, strategies, and the journey step (signed in). */
 export function marketingRoutes(deps: Deps, now: () => Date): Router {
-  const router = Router();
+  const router = guardedRouter();
 
   router.get("/forms", async (_req, res) => {
     requireActor(res);

@@ -1,4 +1,5 @@
 import { Router } from "express";
+import { guardedRouter } from "./guard.ts";
 import { id } from "../../shared/schemas/common.ts";
 import { processCreateInput, processUpdateInput } from "../../shared/schemas/processes.ts";
 import type { ProcessService } from "../services/process-service.ts";
@@ -6,7 +7,7 @@ import { requireActor } from "./auth-routes.ts";
 import { parseInput } from "./parse.ts";
 
 export function processRoutes(processes: ProcessService, now: () => Date): Router {
-  const router = Router();
+  const router = guardedRouter();
 
   router.get("/processes", async (_req, res) => {
     const actor = requireActor(res);

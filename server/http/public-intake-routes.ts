@@ -1,4 +1,5 @@
 import express, { Router, type Request, type Response } from "express";
+import { guardedRouter } from "./guard.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { id } from "../../shared/schemas/common.ts";
 import type { EventService } from "../services/event-service.ts";
@@ -55,7 +56,7 @@ function answer(req: Request, res: Response, result: SubmissionAnswer): void {
 }
 
 export function publicIntakeRoutes(forms: FormService, events: EventService, options: PublicIntakeOptions, now: () => Date): Router {
-  const router = Router();
+  const router = guardedRouter();
   const limit = rateLimit({ perMinute: options.perMinute, name: "public-intake" });
   const urlencoded = express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 100 });
 

@@ -1,4 +1,5 @@
 import { Router } from "express";
+import { guardedRouter } from "./guard.ts";
 import { id } from "../../shared/schemas/common.ts";
 import {
   accountInput,
@@ -16,7 +17,7 @@ import { parseInput } from "./parse.ts";
 
 /** Contacts, accounts and lead lists and edits (leads are created and moved in lead-routes). */
 export function recordRoutes(records: RecordsService, now: () => Date): Router {
-  const router = Router();
+  const router = guardedRouter();
 
   router.get("/contacts", async (req, res) => {
     requireActor(res);

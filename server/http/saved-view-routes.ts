@@ -1,4 +1,5 @@
 import { Router } from "express";
+import { guardedRouter } from "./guard.ts";
 import { id } from "../../shared/schemas/common.ts";
 import { savedViewInput, savedViewPatch } from "../../shared/schemas/saved-views.ts";
 import type { SavedViewService } from "../services/saved-view-service.ts";
@@ -6,7 +7,7 @@ import { requireActor } from "./auth-routes.ts";
 import { parseInput } from "./parse.ts";
 
 export function savedViewRoutes(savedViews: SavedViewService, now: () => Date): Router {
-  const router = Router();
+  const router = guardedRouter();
 
   router.get("/saved-views", async (_req, res) => {
     const actor = requireActor(res);

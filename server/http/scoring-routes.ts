@@ -1,16 +1,16 @@
 import { Router } from "express";
+import { guardedRouter } from "./guard.ts";
 import { id } from "../../shared/schemas/common.ts";
 import { interactionBatch, scoringModelInput, scoringModelPatch, scoringPreviewInput } from "../../shared/schemas/scoring.ts";
 import { batchItems, type InteractionService } from "../services/interaction-service.ts";
 import type { ScoringModelService } from "../services/scoring-model-service.ts";
 import { requirePermission } from "../services/actor.ts";
-import { requireScope } from "../services/api-key-service.ts";
 import { requireActor } from "./auth-routes.ts";
 import { parseInput } from "./parse.ts";
 
 /** Who may do something is checked before what they sent: a forbidden caller learns nothing from validation. */
 export function scoringRoutes(models: ScoringModelService, interactions: InteractionService, now: () => Date): Router {
-  const router = Router();
+  const router = guardedRouter();
 
   router.get("/scoring-models", async (_req, res) => {
     res.json(await models.list(requireActor(res)));
@@ -60,7 +60,6 @@ export function scoringRoutes(models: ScoringModelService, interactions: Interac
 
   router.post("/interactions", async (req, res) => {
     const actor = requireActor(res);
-    requireScope(actor, "ingest");
     const batch = parseInput(interactionBatch, req.body);
     res.json(await interactions.ingest(actor, batchItems(batch), now()));
   });

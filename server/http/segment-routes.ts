@@ -1,4 +1,5 @@
 import { Router } from "express";
+import { guardedRouter } from "./guard.ts";
 import { id } from "../../shared/schemas/common.ts";
 import { segmentInput, segmentPage, segmentPatch, segmentPreviewInput } from "../../shared/schemas/segments.ts";
 import type { SegmentService } from "../services/segment-service.ts";
@@ -6,7 +7,7 @@ import { requireActor } from "./auth-routes.ts";
 import { parseInput } from "./parse.ts";
 
 export function segmentRoutes(segments: SegmentService): Router {
-  const router = Router();
+  const router = guardedRouter();
 
   router.get("/segments", async (_req, res) => {
     const actor = requireActor(res);

@@ -40,7 +40,14 @@ export class AuthService {
   }
 
   async userForSession(token: string, now: Date): Promise<SessionUser | undefined> {
-    return usersRepo.findSessionUser(this.db, hashToken(token), now);
+    return (await this.sessionForToken(token, now))?.user;
+  }
+
+  /** The session's user and its id (the token's hash: safe to name rooms and logs with). */
+  async sessionForToken(token: string, now: Date): Promise<{ user: SessionUser; sessionId: string } | undefined> {
+    const sessionId = hashToken(token);
+    const user = await usersRepo.findSessionUser(this.db, sessionId, now);
+    return user ? { user, sessionId } : undefined;
   }
 
   async createUser(input: { email: string; name: string; role: Role; password: string }): Promise<SessionUser> {

@@ -5,7 +5,7 @@ import { issuesToDetails } from "../../shared/schemas/common.ts";
 import { interactionInput, type InteractionInput } from "../../shared/schemas/scoring.ts";
 import { textList, uuidList, type Db } from "../db/client.ts";
 import type { Actor } from "./actor.ts";
-import { requireScope } from "./api-key-service.ts";
+import { requirePermission } from "./actor.ts";
 import { recordInteractions, type InteractionRecord } from "./scoring-counters.ts";
 
 export interface IngestResult {
@@ -28,7 +28,7 @@ export class InteractionService {
   ) {}
 
   async ingest(actor: Actor, items: unknown[], now: Date): Promise<IngestResult> {
-    requireScope(actor, "ingest");
+    requirePermission(actor, "interaction.ingest");
     const rejected: IngestResult["rejected"] = [];
     const valid: Array<{ index: number; item: InteractionInput }> = [];
     items.forEach((raw, index) => {

@@ -92,7 +92,7 @@ export class LinkedinService {
 
   /** Each response in its own transaction: a bad one is reported and the rest go on. */
   async syncResponses(actor: Actor, responses: unknown[], now: Date): Promise<SyncReport> {
-    requirePermission(actor, "form.manage");
+    requirePermission(actor, "linkedin.sync");
     const report: SyncReport = { created: 0, updated: 0, skipped: 0, errors: [] };
     for (const [index, raw] of responses.entries()) {
       try {

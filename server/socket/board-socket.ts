@@ -1,10 +1,12 @@
 import type { Logger } from "pino";
 import type { Server, Socket } from "socket.io";
 import type { z } from "zod";
-import type { Ack } from "../../shared/errors.ts";
 import type { BoardView } from "../../shared/domain/views.ts";
 import type { PresenceActivity } from "../../shared/presence.ts";
-import { userRoom, type ClientToServerEvents, type ServerToClientEvents } from "../../shared/events.ts";
+import { DomainError } from "../../shared/errors.ts";
+import type { WallConfig } from "../../shared/schemas/display-tokens.ts";
+import { wallFiguresInput, type WallFigures, type WallFiguresInput } from "../../shared/wall.ts";
+import { displayRoom, sessionRoom, userRoom, type ClientToServerEvents, type ServerToClientEvents } from "../../shared/events.ts";
 import { boardActivityInput, boardJoinInput, boardPageInput, boardResyncInput, leadMoveInput } from "../../shared/schemas/board.ts";
 import type { Actor } from "../services/actor.ts";
 import { userActor, sessionCookieName, type AuthService } from "../services/auth-service.ts";
@@ -12,7 +14,7 @@ import type { BoardService } from "../services/board-service.ts";
 import type { LeadService } from "../services/lead-service.ts";
 import { readCookie } from "../http/cookies.ts";
 import { toErrorBody } from "../http/errors.ts";
-import { parseInput } from "../http/parse.ts";
+import { command, requireDisplayScope, type CommandDeps, type CommandName } from "./commands.ts";
 import { SyncLimiter } from "./sync-limiter.ts";
 import { viewRooms } from "./view-rooms.ts";
 
@@ -22,46 +24,58 @@ export interface SocketData {
   views: Record<string, BoardView>;
   /** What this socket is doing on each board it is on (presence); kept here so fetchSockets sees it on every node. */
   presence?: Record<string, PresenceActivity | null>;
+  /** A wall display's screens and options (display sockets only). */
+  wall?: WallConfig;
 }
 
 export type BoardServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type BoardSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
-interface Deps {
+/** How a socket handshake proves who it is, besides the session cookie. */
+export interface SocketAuthenticators {
+  /** `auth.token`: an API key (as `Authorization: Bearer`). */
+  apiKey?: (token: string) => Promise<Actor | undefined>;
+  /** `auth.displayToken`: a wall display's token. */
+  display?: (token: string) => Promise<{ actor: Actor; config: WallConfig } | undefined>;
+}
+
+interface Deps extends CommandDeps {
   auth: AuthService;
   boards: BoardService;
   leads: LeadService;
-  logger: Logger;
   now: () => Date;
-  onCommand?: (name: string, ok: boolean) => void;
-  /** Lets shutdown wait for commands that are still writing. */
-  track?: <T>(work: Promise<T>) => Promise<T>;
+  authenticate?: SocketAuthenticators;
+  /** Headline figures for walls (`wall:figures`). */
+  figures?: (actor: Actor, input: WallFiguresInput) => Promise<WallFigures>;
+  /** The client build this server serves, sent on connecting so walls reload after a deploy. */
+  clientVersion?: string;
   /** Admission limit for joins, resyncs and pages (a restart brings everyone back at once); default 8 at a time. */
   syncLimiter?: SyncLimiter;
 }
 
-/**
- * A command handler: validates the payload with its shared schema, runs the use case,
- * and always answers through the ack, never by throwing into Socket.IO.
- */
-function command<S extends z.ZodType, R>(
+const refuse = (code: "UNAUTHENTICATED", message: string) => Object.assign(new Error(code), { data: { code, message } });
+
+/** Who the handshake says it is: a wall display token, an API key, or the session cookie, in that order. */
+async function identify(
+  socket: BoardSocket,
   deps: Deps,
-  name: string,
-  schema: S,
-  run: (input: z.infer<S>) => Promise<R>,
-) {
-  return async (payload: unknown, ack: unknown) => {
-    const reply = typeof ack === "function" ? (ack as (res: Ack<R>) => void) : () => {};
-    try {
-      const work = run(parseInput(schema, payload));
-      const data = await (deps.track ? deps.track(work) : work);
-      deps.onCommand?.(name, true);
-      reply({ ok: true, data });
-    } catch (err) {
-      deps.onCommand?.(name, false);
-      reply({ ok: false, error: toErrorBody(err, deps.logger) });
-    }
-  };
+): Promise<{ actor: Actor; rooms: string[]; config?: WallConfig } | undefined> {
+  const auth = (socket.handshake.auth ?? {}) as { token?: unknown; displayToken?: unknown };
+  if (typeof auth.displayToken === "string" && auth.displayToken) {
+    const display = await deps.authenticate?.display?.(auth.displayToken);
+    if (!display) return undefined;
+    const rooms = display.actor.display ? [displayRoom(display.actor.display.tokenId)] : [];
+    return { actor: display.actor, rooms, config: display.config };
+  }
+  if (typeof auth.token === "string" && auth.token) {
+    const actor = await deps.authenticate?.apiKey?.(auth.token);
+    return actor ? { actor, rooms: [] } : undefined;
+  }
+  const token = readCookie(socket.handshake.headers.cookie, sessionCookieName);
+  const session = token ? await deps.auth.sessionForToken(token, deps.now()) : undefined;
+  if (!session) return undefined;
+  const actor = { ...userActor(session.user), sessionId: session.sessionId };
+  return { actor, rooms: [userRoom(session.user.id), sessionRoom(session.sessionId)] };
 }
 
 /**
@@ -85,14 +99,16 @@ async function leaveBoard(socket: BoardSocket, boardId: string): Promise<void> {
 }
 
 export function attachBoardSocket(io: BoardServer, deps: Deps): void {
-  // The handshake must carry a live session cookie; anything else is refused.
+  // The handshake must carry a live session cookie, an API key or a display token; anything else is refused.
   io.use(async (socket, next) => {
     try {
-      const token = readCookie(socket.handshake.headers.cookie, sessionCookieName);
-      const user = token ? await deps.auth.userForSession(token, deps.now()) : undefined;
-      if (!user) return next(Object.assign(new Error("UNAUTHENTICATED"), { data: { code: "UNAUTHENTICATED" } }));
-      socket.data.actor = userActor(user);
+      const who = await identify(socket, deps);
+      if (!who) return next(refuse("UNAUTHENTICATED", "Sign in, or use a valid API key or display token"));
+      socket.data.actor = who.actor;
       socket.data.views = {};
+      socket.data.wall = who.config;
+      // Before any handler runs: logout, deactivation or a revoked token reach this socket at once.
+      await socket.join(who.rooms);
       next();
     } catch (err) {
       const body = toErrorBody(err, deps.logger);
@@ -115,14 +131,18 @@ export function attachBoardSocket(io: BoardServer, deps: Deps): void {
     /** Pages queue apart from joins (a page changes no room), one waiting per column. */
     const paged = <T>(column: string, read: () => Promise<T>) =>
       limiter.run(read, { lane: `${socket.id}:page:${column}`, stillWanted });
-    if (socket.data.actor.id) void socket.join(userRoom(socket.data.actor.id));
+    if (deps.clientVersion) socket.emit("server:version", { clientVersion: deps.clientVersion });
+    if (socket.data.wall) socket.emit("wall:config", socket.data.wall);
+    const on = <S extends z.ZodType, R>(name: CommandName, schema: S, run: (input: z.infer<S>) => Promise<R>) =>
+      command(deps, socket, name, schema, run);
 
     socket.on(
       "board:join",
-      command(deps, "board:join", boardJoinInput, (input) =>
+      on("board:join", boardJoinInput, (input) =>
         synced(async () => {
           const board = await deps.boards.resolveBoard(actor(), input);
           const view = deps.boards.resolveView(actor(), input.view);
+          requireDisplayScope(actor(), { boardId: board.id }, view);
           await enterView(socket, board.id, view);
           // Joined before reading: every event after the snapshot's seq reaches this socket.
           return deps.boards.snapshot(board.id, deps.now(), { view, userId: actor().id }, input.pageSize);
@@ -132,11 +152,12 @@ export function attachBoardSocket(io: BoardServer, deps: Deps): void {
 
     socket.on(
       "board:resync",
-      command(deps, "board:resync", boardResyncInput, (input) =>
+      on("board:resync", boardResyncInput, (input) =>
         synced(async () => {
           // Same order as a join: in the room first, then read, so nothing falls in between.
           // Permission is checked again by the service; leave the room if it refuses.
           const view = deps.boards.resolveView(actor(), input.view ?? socket.data.views[input.boardId]);
+          requireDisplayScope(actor(), { boardId: input.boardId }, view);
           await enterView(socket, input.boardId, view);
           try {
             return await deps.boards.resync(actor(), input, deps.now(), view);
@@ -152,22 +173,32 @@ export function attachBoardSocket(io: BoardServer, deps: Deps): void {
     // It reads with the view the socket has when it runs; a client drops pages of a snapshot it replaced.
     socket.on(
       "board:page",
-      command(deps, "board:page", boardPageInput, (input) =>
+      on("board:page", boardPageInput, (input) =>
         paged(`${input.boardId}:${input.stage}`, () => deps.boards.page(actor(), input, socket.data.views[input.boardId])),
       ),
     );
 
     socket.on(
       "lead:move",
-      command(deps, "lead:move", leadMoveInput, (input) => deps.leads.move(actor(), input, deps.now())),
+      on("lead:move", leadMoveInput, (input) => deps.leads.move(actor(), input, deps.now())),
     );
 
     // The feed of a board this socket joined, filtered for the view it joined with.
     socket.on(
       "board:activity",
-      command(deps, "board:activity", boardActivityInput, (input) =>
+      on("board:activity", boardActivityInput, (input) =>
         deps.boards.activity(actor(), input, socket.data.views[input.boardId]),
       ),
+    );
+
+    // Headline figures of a board this socket joined (the wall's header).
+    socket.on(
+      "wall:figures",
+      on("wall:figures", wallFiguresInput, async (input) => {
+        if (!socket.data.views[input.boardId]) throw new DomainError("FORBIDDEN", "Join the board first");
+        if (!deps.figures) throw new DomainError("NOT_FOUND", "Figures are not available on this server");
+        return deps.figures(actor(), input);
+      }),
     );
   });
 }

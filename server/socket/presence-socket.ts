@@ -8,6 +8,7 @@
  * changes are coalesced into at most one recomputation per interval; each node sends the
  * result to its own sockets only, and tells the other nodes to do the same.
  */
+import { admitCommand, type CommandRate } from "./commands.ts";
 import type { Logger } from "pino";
 import type { Namespace, Server, Socket } from "socket.io";
 import { DomainError, type Ack } from "../../shared/errors.ts";
@@ -45,6 +46,8 @@ export interface PresenceOptions {
   /** Cross-node only: recompute anyway this often (a node that died, or that joined late). */
   refreshMs?: number;
   onCommand?: (name: string, ok: boolean) => void;
+  /** Commands per connection (shared with the board commands' limit). */
+  commandRate?: CommandRate;
   /**
    * Where held leads are, so each viewer sees only the holders of leads in its view.
    * Omitted (unit tests of the hub): everyone sees every held lead.
@@ -74,7 +77,8 @@ const retryMs = 1_000;
 
 export class PresenceHub {
   readonly #nsp: PresenceNamespace;
-  readonly #options: Required<Omit<PresenceOptions, "onCommand" | "heldLeads">> & Pick<PresenceOptions, "onCommand" | "heldLeads">;
+  readonly #options: Required<Omit<PresenceOptions, "onCommand" | "heldLeads" | "commandRate">> &
+    Pick<PresenceOptions, "onCommand" | "heldLeads" | "commandRate">;
   readonly #slots = new Map<string, BoardSlot>();
   #refresh: NodeJS.Timeout | undefined;
   #closed = false;
@@ -140,6 +144,7 @@ export class PresenceHub {
   async #onSet(socket: PresenceSocket, payload: unknown, ack: unknown): Promise<void> {
     const reply = typeof ack === "function" ? (ack as (res: Ack<BoardPresence>) => void) : () => {};
     try {
+      admitCommand(socket, "presence:set", this.#options.commandRate);
       const input = parseInput(presenceSetInput, payload);
       if (!isOnBoard(socket, input.boardId)) {
         throw new DomainError("FORBIDDEN", "Join the board before telling others what you are doing on it");
