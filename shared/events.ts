@@ -32,7 +32,7 @@ export interface ClientToServerEvents {
 }
 
 /** Why the server ended a connection on purpose; the client shows it and does not reconnect. */
-export type SessionEndReason = "signed_out" | "deactivated" | "role_changed" | "display_revoked" | "expired";
+export type SessionEndReason = "signed_out" | "deactivated" | "role_changed" | "display_revoked" | "key_revoked" | "expired";
 
 export interface ServerToClientEvents {
   "board:event": (event: BoardEvent) => void;
@@ -58,3 +58,5 @@ export const userRoom = (userId: string) => `user:${userId}`;
 export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
 /** Every socket of one wall-display token, so revoking it disconnects the display. */
 export const displayRoom = (tokenId: string) => `display:${tokenId}`;
+/** Every socket opened with one API key, so revoking it ends them. */
+export const apiKeyRoom = (keyId: string) => `api-key:${keyId}`;

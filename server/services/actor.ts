@@ -20,6 +20,8 @@ export interface Actor {
     /** The screens' boards by id, with the views shown of each (resolved when the display connects). */
     boards: Readonly<Record<string, readonly BoardView[]>>;
   };
+  /** The API key an integration presented (its id), so revoking it can end its sockets. */
+  apiKeyId?: string;
   /** The session a person signed in with (its hash), so logout can end that session's sockets. */
   sessionId?: string;
 }

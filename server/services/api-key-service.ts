@@ -3,6 +3,7 @@ import { DomainError } from "../../shared/errors.ts";
 import type { ApiKeyInput, ApiKeyScope, ApiKeyView } from "../../shared/schemas/api-keys.ts";
 import type { Db } from "../db/client.ts";
 import * as apiKeysRepo from "../repositories/api-keys.ts";
+import { insertAudit } from "../repositories/audit.ts";
 import type { ApiKeyRow } from "../repositories/api-keys.ts";
 import { requirePermission, type Actor } from "./actor.ts";
 
@@ -36,7 +37,7 @@ function toView(row: ApiKeyRow): ApiKeyView {
  * for integrations check `requireScope` instead.
  */
 function apiKeyActor(row: ApiKeyRow): Actor {
-  return { id: null, name: `API key "${row.name}"`, kind: "api", role: "viewer", scopes: row.scopes };
+  return { id: null, name: `API key "${row.name}"`, kind: "api", role: "viewer", scopes: row.scopes, apiKeyId: row.id };
 }
 
 /** For endpoints integrations call: the actor must be an API key granted `scope`. */
@@ -47,23 +48,38 @@ export function requireScope(actor: Actor, scope: ApiKeyScope): void {
 }
 
 export class ApiKeyService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Ends the sockets a key opened (through the adapter, on every node) once it is revoked. */
+    private readonly endSockets: (keyId: string) => void = () => {},
+  ) {}
 
   /** The key itself is in this answer only; afterwards only its hash and prefix exist. */
   async create(actor: Actor, input: ApiKeyInput, now: Date): Promise<{ key: string; apiKey: ApiKeyView }> {
     requirePermission(actor, "api_key.manage");
     const key = apiKeyMarker + randomBytes(32).toString("base64url");
-    const row = await apiKeysRepo.insertApiKey(
-      this.db,
-      {
-        name: input.name,
-        keyHash: hashKey(key),
-        prefix: key.slice(0, shownPrefixLength),
-        scopes: input.scopes,
-        createdBy: actor.kind === "user" ? actor.id : null,
-      },
-      now,
-    );
+    // The audit entry names the key and its scopes, never the key itself.
+    const row = await this.db.transaction(async (tx) => {
+      const inserted = await apiKeysRepo.insertApiKey(
+        tx,
+        {
+          name: input.name,
+          keyHash: hashKey(key),
+          prefix: key.slice(0, shownPrefixLength),
+          scopes: input.scopes,
+          createdBy: actor.kind === "user" ? actor.id : null,
+        },
+        now,
+      );
+      await insertAudit(tx, {
+        actor,
+        action: "api_key.created",
+        target: { type: "api_key", id: inserted.id, name: inserted.name },
+        details: { scopes: inserted.scopes },
+        at: now,
+      });
+      return inserted;
+    });
     return { key, apiKey: toView(row) };
   }
 
@@ -76,8 +92,20 @@ export class ApiKeyService {
   /** Idempotent: revoking a revoked key answers it as it is, with its first revocation time. */
   async revoke(actor: Actor, id: string, now: Date): Promise<ApiKeyView> {
     requirePermission(actor, "api_key.manage");
-    const row = (await apiKeysRepo.revokeApiKey(this.db, id, now)) ?? (await apiKeysRepo.findApiKey(this.db, id));
+    const row = await this.db.transaction(async (tx) => {
+      const revoked = await apiKeysRepo.revokeApiKey(tx, id, now);
+      // Only the first revocation is an action worth recording.
+      if (!revoked) return apiKeysRepo.findApiKey(tx, id);
+      await insertAudit(tx, {
+        actor,
+        action: "api_key.revoked",
+        target: { type: "api_key", id: revoked.id, name: revoked.name },
+        at: now,
+      });
+      return revoked;
+    });
     if (!row) throw new DomainError("NOT_FOUND", "No such API key");
+    this.endSockets(row.id);
     return toView(row);
   }
 

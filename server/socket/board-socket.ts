@@ -6,7 +6,7 @@ import type { PresenceActivity } from "../../shared/presence.ts";
 import { DomainError } from "../../shared/errors.ts";
 import type { WallConfig } from "../../shared/schemas/display-tokens.ts";
 import { wallFiguresInput, type WallFigures, type WallFiguresInput } from "../../shared/wall.ts";
-import { displayRoom, sessionRoom, userRoom, type ClientToServerEvents, type ServerToClientEvents } from "../../shared/events.ts";
+import { apiKeyRoom, displayRoom, sessionRoom, userRoom, type ClientToServerEvents, type ServerToClientEvents } from "../../shared/events.ts";
 import { boardActivityInput, boardJoinInput, boardPageInput, boardResyncInput, leadMoveInput } from "../../shared/schemas/board.ts";
 import type { Actor } from "../services/actor.ts";
 import { userActor, sessionCookieName, type AuthService } from "../services/auth-service.ts";
@@ -69,7 +69,7 @@ async function identify(
   }
   if (typeof auth.token === "string" && auth.token) {
     const actor = await deps.authenticate?.apiKey?.(auth.token);
-    return actor ? { actor, rooms: [] } : undefined;
+    return actor ? { actor, rooms: actor.apiKeyId ? [apiKeyRoom(actor.apiKeyId)] : [] } : undefined;
   }
   const token = readCookie(socket.handshake.headers.cookie, sessionCookieName);
   const session = token ? await deps.auth.sessionForToken(token, deps.now()) : undefined;
