@@ -110,6 +110,9 @@ export const leads = pgTable(
     index("leads_open_column_idx").on(t.processId, t.stageId, t.rank, t.id).where(sql`${t.status} = 'open'`),
     index("leads_contact_idx").on(t.contactId),
     index("leads_account_idx").on(t.accountId),
+    // The wall's headline figures: leads created on a board since the start of the day; test leads left out.
+    index("leads_process_created_idx").on(t.processId, t.createdAt),
+    index("leads_test_idx").on(t.id).where(sql`${t.isTest}`),
   ],
 );
 
@@ -138,7 +141,11 @@ export const leadHistory = pgTable(
     /** Insertion order: entries written in one transaction share `at`. */
     seq: bigserial("seq", { mode: "number" }).notNull(),
   },
-  (t) => [index("lead_history_lead_idx").on(t.leadId, t.seq)],
+  (t) => [
+    index("lead_history_lead_idx").on(t.leadId, t.seq),
+    // The wall's figures read this day's and this week's history.
+    index("lead_history_at_idx").on(t.at),
+  ],
 );
 
 export const opportunities = pgTable("opportunities", {

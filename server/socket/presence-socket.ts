@@ -2,8 +2,9 @@
  * Presence over Socket.IO: who is on a board and which leads they hold, across nodes.
  *
  * A socket is on a board while it is in any of that board's rooms (board:join and
- * board:resync put it there). The adapter's join-room/leave-room events tell this module,
- * which keeps such sockets in the board's presence room and its activity in socket.data,
+ * board:resync put it there); a wall display never is (a wall is not a person: it is
+ * neither listed nor told who is there). The adapter's join-room/leave-room events tell
+ * this module, which keeps such sockets in the board's presence room and its activity in socket.data,
  * so that `fetchSockets()` reads everyone's state from every node. Per board and node,
  * changes are coalesced into at most one recomputation per interval; each node sends the
  * result to its own sockets only, and tells the other nodes to do the same.
@@ -93,9 +94,9 @@ export class PresenceHub {
   attach(): this {
     const adapter = this.#nsp.adapter;
     adapter.on("join-room", (room: string, sid: string) => this.#joined(room, sid));
-    adapter.on("leave-room", (room: string) => {
+    adapter.on("leave-room", (room: string, sid: string) => {
       const boardId = boardOfRoom(room);
-      if (boardId) this.#touch(boardId, true);
+      if (boardId && this.#nsp.sockets.get(sid)?.data.actor?.kind !== "display") this.#touch(boardId, true);
     });
     this.#nsp.on("connection", (socket) => {
       socket.on("presence:set", (payload: unknown, ack: unknown) => void this.#onSet(socket, payload, ack));
@@ -136,6 +137,8 @@ export class PresenceHub {
     const target = presenceRoom(boardId);
     // A second room of the same board (a view switch, "my leads") changes nothing.
     if (!socket || socket.rooms.has(target)) return;
+    // A wall is not a person: it is not listed, and the room's names are none of its business.
+    if (socket.data.actor?.kind === "display") return;
     void socket.join(target);
     this.#slot(boardId).fresh.add(sid);
     this.#touch(boardId, true);
