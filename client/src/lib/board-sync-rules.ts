@@ -64,3 +64,8 @@ export function settleServerCard(cards: Map<string, LeadCard>, card: LeadCard): 
 export function isAnotherBoard(boardId: string | null, view: BoardView | null, snapshot: BoardSnapshot): boolean {
   return snapshot.boardId !== boardId || (snapshot.view ?? null) !== view;
 }
+
+/** Refusals that mean "not now" (busy, superseded, too many commands): retry with backoff rather than rejoin. */
+export function retryLater(code: string): boolean {
+  return code === "UNAVAILABLE" || code === "RATE_LIMITED";
+}

@@ -11,7 +11,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from "../../../shared
 import type { BoardJoinInput } from "../../../shared/schemas/board.ts";
 import { BoardPager } from "./board-pager.svelte.ts";
 import { applyEvent, conflictCard, groupByStage, highlightText, planMove, seqDecision, sortStages } from "./board-logic.ts";
-import { isAnotherBoard, sameTarget, settleServerCard, syncKind, type BoardOptions, type BoardTarget, type PendingMove } from "./board-sync-rules.ts";
+import { isAnotherBoard, retryLater, sameTarget, settleServerCard, syncKind, type BoardOptions, type BoardTarget, type PendingMove } from "./board-sync-rules.ts";
 import { Connection, type ConnectionStatus } from "./connection.svelte.ts";
 import { Notices, type Toast, type ToastAction } from "./notices.svelte.ts";
 import { fillInAction, missingOf, OwnChangeLog } from "./own-changes.ts";
@@ -19,6 +19,11 @@ import { salesReadyToast } from "./score-logic.ts";
 
 export type { BoardSocket, ConnectionStatus } from "./connection.svelte.ts";
 export type { BoardOptions, BoardTarget, PendingMove } from "./board-sync-rules.ts";
+
+export interface BoardStateOptions extends BoardOptions {
+  /** Join nothing until `switchTo` names a process (a wall learns its board from `wall:config`). */
+  awaitTarget?: boolean;
+}
 
 const moveTimeoutMs = 8_000;
 /** Generous: after a server restart the server queues syncs (its admission limit) rather than failing them. */
@@ -48,7 +53,7 @@ export class BoardState {
 
   /** The rest of a big board after its snapshot (first pages), loaded in the background. */
   readonly pages: BoardPager = new BoardPager(this);
-  readonly #options: BoardOptions;
+  readonly #options: BoardStateOptions;
   #buffer: BoardEvent[] = [];
   /** A join or resync awaits its answer on this connection: no other is sent meanwhile. */
   #syncing = false;
@@ -66,10 +71,10 @@ export class BoardState {
   /** This user's own changes (moves here, drawer commands over HTTP): not flashed as news. */
   readonly own = new OwnChangeLog();
   #ticker: ReturnType<typeof setInterval> | undefined;
-  readonly #applied = new Set<(event: BoardEvent) => void>();
+  readonly #applied = new Set<(event: BoardEvent, previous: LeadCard | undefined) => void>();
   readonly #synced = new Set<(kind: "snapshot" | "resync") => void>();
 
-  constructor(options: BoardOptions) {
+  constructor(options: BoardStateOptions) {
     this.#options = options;
     // Socket.IO's own reconnection is off: the Connection retries with full jitter, forever.
     const socket =
@@ -158,8 +163,8 @@ export class BoardState {
     this.#sync();
   }
 
-  /** Calls `fn` after each event is applied, in seq order (live and replayed). Returns an unsubscribe. */
-  onApplied(fn: (event: BoardEvent) => void): () => void {
+  /** Calls `fn` after each event is applied, in seq order, with its lead as it was before (if loaded). Returns an unsubscribe. */
+  onApplied(fn: (event: BoardEvent, previous: LeadCard | undefined) => void): () => void {
     this.#applied.add(fn);
     return () => this.#applied.delete(fn);
   }
@@ -212,6 +217,7 @@ export class BoardState {
   #sync(): void {
     if (this.#stopped || !this.#connection.connected || this.#syncing) return;
     if (this.#retry?.timedOut) return;
+    if (this.#options.awaitTarget && this.target.processId === undefined) return;
     this.#retry = null;
     void (syncKind(this.#shown, this.target) === "join" ? this.#join() : this.#resync());
   }
@@ -236,6 +242,7 @@ export class BoardState {
   }
 
   #apply(event: BoardEvent): void {
+    const previous = this.cards.get(event.type === "lead.left_view" ? event.leadId : "lead" in event ? event.lead.id : "");
     this.pages.noteEvent(event);
     if (event.type === "stages.changed" || event.type === "lead.left_view") {
       if (event.type === "stages.changed") {
@@ -247,7 +254,7 @@ export class BoardState {
       }
       this.seq = event.seq;
       this.lastUpdated = new Date();
-      this.#notifyApplied(event);
+      this.#notifyApplied(event, previous);
       return;
     }
     const lead = event.lead;
@@ -263,11 +270,11 @@ export class BoardState {
     // Sales roles hear of a lead that scoring made sales-ready, with a way to open it.
     const alert = salesReadyToast(event, this.#options.role, this.#options.onOpenLead);
     if (alert) this.toast(alert.text, "info", alert.action);
-    this.#notifyApplied(event);
+    this.#notifyApplied(event, previous);
   }
 
-  #notifyApplied(event: BoardEvent): void {
-    for (const fn of this.#applied) fn(event);
+  #notifyApplied(event: BoardEvent, previous: LeadCard | undefined): void {
+    for (const fn of this.#applied) fn(event, previous);
   }
 
   #notifySynced(kind: "snapshot" | "resync"): void {
@@ -287,8 +294,8 @@ export class BoardState {
     // Another board or view was picked while this join was under way: it is news of neither.
     if (!sameTarget(sent, this.target)) return this.#syncAgain();
     if (!res.ok) {
-      // The server is busy or the request was superseded: retry later, do not give up the switch.
-      if (res.error.code === "UNAVAILABLE") return this.#syncFailed(gen, false);
+      // The server is busy, the request was superseded or came too fast: retry later, do not give up the switch.
+      if (retryLater(res.error.code)) return this.#syncFailed(gen, false);
       const shown = this.#shown;
       if (shown !== null && !sameTarget(shown, sent)) {
         // A refused switch (another process, a view this role may not see): stay where we were.
@@ -322,7 +329,7 @@ export class BoardState {
       return this.#syncFailed(gen, true);
     }
     if (gen !== this.#gen) return;
-    if (!res.ok) return res.error.code === "UNAVAILABLE" ? this.#syncFailed(gen, false) : this.#join();
+    if (!res.ok) return retryLater(res.error.code) ? this.#syncFailed(gen, false) : this.#join();
     const snapshot = "snapshot" in res.data;
     if ("snapshot" in res.data) this.#loadSnapshot(res.data.snapshot);
     else this.#replay(res.data.events);

@@ -4,7 +4,22 @@
 import { can, type Action } from "../../../shared/domain/permissions.ts";
 import type { Role } from "../../../shared/schemas/common.ts";
 
-export const pages = ["board", "leads", "forms", "events", "linkedin", "matching", "processes", "segments", "scoring", "imports"] as const;
+export const pages = [
+  "board",
+  "leads",
+  "forms",
+  "events",
+  "linkedin",
+  "matching",
+  "processes",
+  "segments",
+  "scoring",
+  "imports",
+  "users",
+  "api-keys",
+  "displays",
+  "audit",
+] as const;
 export type Page = (typeof pages)[number];
 
 export interface NavItem {
@@ -25,6 +40,10 @@ export const navItems: readonly NavItem[] = [
   { page: "segments", label: "Segments", action: "segment.manage" },
   { page: "scoring", label: "Scoring models", action: "model.view" },
   { page: "imports", label: "Imports", action: "import.run" },
+  { page: "users", label: "Users", action: "user.manage" },
+  { page: "api-keys", label: "API keys", action: "api_key.manage" },
+  { page: "displays", label: "Wall displays", action: "display_token.manage" },
+  { page: "audit", label: "Audit log", action: "audit.view" },
 ];
 
 export function visibleNav(role: Role): NavItem[] {
