@@ -161,14 +161,19 @@ interface BoardEventCommon {
   actor: EventActor;
 }
 
+/**
+ * `flagsSet` on lead.moved / lead.updated: the gate flags this change switched from false to
+ * true (a tick, or flags a move ticked passing a gate), so a wall can celebrate "sales-ready"
+ * and "accepted by sales" without holding the card as it was before. Absent: none.
+ */
 interface LeadEventBase extends BoardEventCommon {
   lead: LeadCard;
 }
 
 export type BoardEvent =
   | (LeadEventBase & { type: "lead.created" })
-  | (LeadEventBase & { type: "lead.moved"; fromStage: string; toStage: string })
-  | (LeadEventBase & { type: "lead.updated" })
+  | (LeadEventBase & { type: "lead.moved"; fromStage: string; toStage: string; flagsSet?: LeadFlag[] })
+  | (LeadEventBase & { type: "lead.updated"; flagsSet?: LeadFlag[] })
   /**
    * Scoring changed the lead's scores; when that made it sales-ready or scored it for the
    * first time, the same change may have marked it and moved it (`moved`).
