@@ -17,9 +17,9 @@ export function leadRoutes(leads: LeadService, now: () => Date): Router {
   });
 
   router.get("/leads/:id", async (req, res) => {
-    requireActor(res);
+    const actor = requireActor(res);
     const leadId = parseInput(id, req.params.id);
-    res.json(await leads.detail(leadId));
+    res.json(await leads.detailFor(actor, leadId));
   });
 
   router.post("/leads/:id/move", async (req, res) => {

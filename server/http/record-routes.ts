@@ -52,8 +52,7 @@ export function recordRoutes(records: RecordsService, now: () => Date): Router {
   });
 
   router.get("/leads", async (req, res) => {
-    requireActor(res);
-    res.json(await records.listLeads(parseInput(leadListQuery, req.query)));
+    res.json(await records.listLeads(requireActor(res), parseInput(leadListQuery, req.query)));
   });
   router.patch("/leads/:id", async (req, res) => {
     const actor = requireActor(res);

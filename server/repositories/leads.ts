@@ -1,7 +1,8 @@
-import { and, asc, desc, eq, gt, inArray, lt, ne, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt, ne, or, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { accounts, contacts, forms, leads, leadScores, leadHistory, marketingEvents, scoringModels, stages, users } from "../../drizzle/schema.ts";
 import type { CardScore, LeadCard } from "../../shared/board.ts";
+import type { LeadScope } from "../../shared/domain/role-rules.ts";
 import { flagProperty, type LeadFlag } from "../../shared/domain/stages.ts";
 import type { Executor, Tx } from "../db/client.ts";
 
@@ -159,6 +160,12 @@ export async function findLeadContext(db: Executor, leadId: string) {
   return rows[0];
 }
 
+/** What decides who may see a lead (shared/domain/permissions.ts `canSeeLead`). */
+export async function findVisibilityFacts(db: Executor, leadId: string): Promise<{ salesReady: boolean; ownerId: string | null } | undefined> {
+  const rows = await db.select({ salesReady: leads.salesReady, ownerId: leads.ownerId }).from(leads).where(eq(leads.id, leadId));
+  return rows[0];
+}
+
 /** Locks the lead row until the transaction ends: moves of one lead are serialised. */
 export async function lockLead(tx: Tx, leadId: string): Promise<LeadRow | undefined> {
   const rows = await tx.select().from(leads).where(eq(leads.id, leadId)).for("update");
@@ -294,19 +301,25 @@ export async function openLeadsShowing(db: Executor, ref: { contactId?: string; 
     .where(and(eq(leads.status, "open"), where));
 }
 
-export async function searchLeads(
-  db: Executor,
-  filters: {
-    q?: string | undefined;
-    processId?: string | undefined;
-    stage?: string | undefined;
-    status?: "open" | "converted" | "disqualified" | undefined;
-    contactId?: string | undefined;
-    accountId?: string | undefined;
-    limit: number;
-    offset: number;
-  },
-): Promise<LeadCard[]> {
+export interface LeadSearch {
+  q?: string | undefined;
+  processId?: string | undefined;
+  stage?: string | undefined;
+  status?: "open" | "converted" | "disqualified" | undefined;
+  contactId?: string | undefined;
+  accountId?: string | undefined;
+  /** Which leads the reader may see (shared/domain/role-rules.ts `leadScope`). */
+  visibleTo: LeadScope;
+  limit: number;
+  offset: number;
+}
+
+function visibleWhere(scope: LeadScope): SQL | undefined {
+  if (scope.kind === "all") return undefined;
+  return scope.ownerId === null ? eq(leads.salesReady, true) : or(eq(leads.salesReady, true), eq(leads.ownerId, scope.ownerId));
+}
+
+export async function searchLeads(db: Executor, filters: LeadSearch): Promise<LeadCard[]> {
   const pattern = filters.q ? `%${filters.q.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined;
   const rows = await selectCards(db)
     .where(
@@ -316,6 +329,7 @@ export async function searchLeads(
         eq(leads.status, filters.status ?? "open"),
         filters.contactId ? eq(leads.contactId, filters.contactId) : undefined,
         filters.accountId ? eq(leads.accountId, filters.accountId) : undefined,
+        visibleWhere(filters.visibleTo),
         pattern
           ? sql`(${leads.topic} ilike ${pattern} or ${contactName} ilike ${pattern} or ${accounts.name} ilike ${pattern} or ${contacts.email} ilike ${pattern})`
           : undefined,

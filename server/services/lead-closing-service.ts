@@ -9,6 +9,7 @@ import * as leadsRepo from "../repositories/leads.ts";
 import * as opportunitiesRepo from "../repositories/opportunities.ts";
 import * as processesRepo from "../repositories/processes.ts";
 import { requirePermission, toEventActor, type Actor } from "./actor.ts";
+import { requireVisibleLead } from "./lead-access.ts";
 import { rebuildLeads } from "./scoring-counters.ts";
 import { withBoardEvents, type CommittedEventSink } from "./event-log.ts";
 
@@ -42,17 +43,20 @@ export async function requireCard(db: Executor, leadId: string): Promise<LeadCar
 
 /**
  * Locks the lead until the transaction ends, then checks what every lifecycle command
- * checks: it exists, the caller saw its current version, and it has the status the
- * command needs (closed leads are off the board and take no edits).
+ * checks: it exists and the actor may see it (else NOT_FOUND, before the version check,
+ * whose CONFLICT would show the card), the caller saw its current version, and it has the
+ * status the command needs (closed leads are off the board and take no edits).
  */
 export async function lockLeadForChange(
   tx: Tx,
+  actor: Actor,
   leadId: string,
   expectedVersion: number,
   status: "open" | "disqualified" = "open",
 ): Promise<LockedLead> {
   const lead = await leadsRepo.lockLead(tx, leadId);
   if (!lead) throw new DomainError("NOT_FOUND", "No such lead");
+  requireVisibleLead(actor, lead);
   if (lead.version !== expectedVersion) {
     throw new DomainError("CONFLICT", "Someone changed this lead first; showing its current state", {
       expectedVersion,
@@ -93,7 +97,7 @@ export class LeadClosingService {
   ): Promise<{ lead: LeadCard; opportunity: Opportunity }> {
     requirePermission(actor, "lead.convert");
     return withBoardEvents(this.db, this.sink, now, async (tx, log) => {
-      const { lead, board } = await lockLeadForChange(tx, leadId, input.expectedVersion);
+      const { lead, board } = await lockLeadForChange(tx, actor, leadId, input.expectedVersion);
       const process = await processesRepo.findProcess(tx, lead.processId);
       if (!process) throw new Error(`lead ${lead.id} has no process`);
       const missing = missingForConversion(lead, process.conversionRequirements);
@@ -123,7 +127,7 @@ export class LeadClosingService {
   async disqualify(actor: Actor, leadId: string, input: DisqualifyInput, now: Date): Promise<LeadCard> {
     requirePermission(actor, "lead.disqualify");
     return withBoardEvents(this.db, this.sink, now, async (tx, log) => {
-      const { lead, board } = await lockLeadForChange(tx, leadId, input.expectedVersion);
+      const { lead, board } = await lockLeadForChange(tx, actor, leadId, input.expectedVersion);
       await leadsRepo.updateLeadState(
         tx,
         lead.id,
@@ -142,7 +146,7 @@ export class LeadClosingService {
     // Undoing a disqualification is the same authority as making one.
     requirePermission(actor, "lead.disqualify");
     return withBoardEvents(this.db, this.sink, now, async (tx, log) => {
-      const { lead, board } = await lockLeadForChange(tx, leadId, input.expectedVersion, "disqualified");
+      const { lead, board } = await lockLeadForChange(tx, actor, leadId, input.expectedVersion, "disqualified");
       // Appends to the column are serialised by the board lock, as in lead creation.
       await boardsRepo.lockBoard(tx, board.id);
       const rank = rankBetween(await leadsRepo.lastRankInStage(tx, lead.stageId, lead.id), null);

@@ -1,6 +1,6 @@
 import type { LeadCard, LeadDetail } from "../../shared/board.ts";
 import { rankBetween } from "../../shared/domain/ranks.ts";
-import { checkTransition } from "../../shared/domain/stages.ts";
+import { planMove } from "../../shared/domain/role-rules.ts";
 import { DomainError } from "../../shared/errors.ts";
 import type { LeadMoveInput } from "../../shared/schemas/board.ts";
 import type { LeadInput, LeadSource } from "../../shared/schemas/records.ts";
@@ -8,6 +8,7 @@ import type { Db, Executor, Tx } from "../db/client.ts";
 import * as boardsRepo from "../repositories/boards.ts";
 import * as leadsRepo from "../repositories/leads.ts";
 import { requirePermission, toEventActor, type Actor } from "./actor.ts";
+import { auditOverride, requireStageWork, requireVisibleLead } from "./lead-access.ts";
 import { rebuildLeads } from "./scoring-counters.ts";
 import { withBoardEvents, type CommittedEventSink, type EventLog } from "./event-log.ts";
 
@@ -40,6 +41,13 @@ export class LeadService {
     return board.id;
   }
 
+  /** The lead drawer for one person: a lead they may not see is NOT_FOUND, as an unknown one. */
+  async detailFor(actor: Actor, leadId: string): Promise<LeadDetail> {
+    requireVisibleLead(actor, await this.get(leadId));
+    return this.detail(leadId);
+  }
+
+  /** The whole lead, whoever asks (tests, services); people read it through `detailFor`. */
   async detail(leadId: string): Promise<LeadDetail> {
     const card = await this.get(leadId);
     const [scores, history, context] = await Promise.all([
@@ -118,6 +126,8 @@ export class LeadService {
   /**
    * One move, one transaction: version check, gate, rank between the requested
    * neighbours, history, event. Exactly one of several concurrent moves of a lead wins.
+   * Who may: `lead.move`; `lead.override_gate` for an override; the gate action of every
+   * flag the drag ticks; a stage-bound role only where it works; only a lead one may see.
    */
   async move(actor: Actor, input: LeadMoveInput, now: Date): Promise<LeadCard> {
     requirePermission(actor, "lead.move");
@@ -125,6 +135,7 @@ export class LeadService {
     return withBoardEvents(this.db, this.sink, now, async (tx, log) => {
       const lead = await leadsRepo.lockLead(tx, input.leadId);
       if (!lead) throw new DomainError("NOT_FOUND", "No such lead");
+      requireVisibleLead(actor, lead);
       if (lead.status !== "open") {
         throw new DomainError("CONFLICT", `This lead is ${lead.status}; it is no longer on the board`, { status: lead.status });
       }
@@ -150,15 +161,19 @@ export class LeadService {
           { field: "toStage", message: `must be one of: ${stages.map((s) => s.key).join(", ")}` },
         ]);
       }
-      const check = checkTransition(lead, from, to, input.override ?? false);
-      if (!check.allowed) {
-        throw new DomainError("ILLEGAL_TRANSITION", check.message, { stage: to.key, missing: check.missing });
+      requireStageWork(actor, from, to);
+      const plan = planMove(actor, lead, from, to, input.override ?? false);
+      if (!plan.allowed) {
+        if (plan.code === "FORBIDDEN") throw new DomainError("FORBIDDEN", plan.message, { stage: to.key, gate: plan.gate });
+        throw new DomainError("ILLEGAL_TRANSITION", plan.message, { stage: to.key, missing: plan.missing });
       }
       const rank = await this.rankFor(tx, lead.id, to.id, input);
       const stageChanged = from.id !== to.id;
-      const reason = input.override ? "override" : "manual";
+      // An override that skipped nothing is an ordinary move, and is recorded as one.
+      const overridden = plan.skipped.length > 0;
+      const reason = overridden ? "override" : "manual";
       // A drag past a gate is the gate's act: it ticks the flag, recorded like a tick.
-      for (const flag of check.ticks) {
+      for (const flag of plan.ticks) {
         await leadsRepo.setFlag(tx, lead.id, flag, true);
         await leadsRepo.insertHistory(tx, {
           leadId: lead.id,
@@ -186,6 +201,9 @@ export class LeadService {
           at: now,
         });
       }
+      if (overridden) {
+        await auditOverride(tx, actor, lead, { fromStage: from.key, toStage: to.key, missing: plan.skipped }, now);
+      }
       const card = await this.requireCard(tx, lead.id);
       await log.append(board.id, {
         type: "lead.moved",
@@ -193,6 +211,7 @@ export class LeadService {
         lead: card,
         fromStage: from.key,
         toStage: to.key,
+        ...(plan.ticks.length > 0 ? { flagsSet: [...plan.ticks] } : {}),
       });
       return card;
     });

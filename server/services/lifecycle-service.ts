@@ -8,6 +8,7 @@ import {
   type LeadFlag,
   type StageRule,
 } from "../../shared/domain/stages.ts";
+import { gatesRefused } from "../../shared/domain/role-rules.ts";
 import { DomainError } from "../../shared/errors.ts";
 import {
   stageValueProblems,
@@ -27,6 +28,7 @@ import { findUsersByIds } from "../repositories/users.ts";
 import * as processesRepo from "../repositories/processes.ts";
 import { requirePermission, toEventActor, type Actor } from "./actor.ts";
 import { withBoardEvents, type CommittedEventSink } from "./event-log.ts";
+import { requireGates, requireStageWork } from "./lead-access.ts";
 import { LeadClosingService, lockLeadForChange, requireCard } from "./lead-closing-service.ts";
 
 /** Where a lead enters another process from: no gate of the old process carries over. */
@@ -71,11 +73,18 @@ export class LifecycleService {
    * Ticks or unticks a gate checkbox. Ticking a stage's gate (or sales-ready where the
    * stage jumps) advances the lead in the same transaction: one `lead.moved`, no
    * separate update. Setting a flag to the value it has changes nothing.
+   * Either way it takes the flag's own gate action, and a stage-bound role (telemarketers)
+   * only works gates in or into its stages.
    */
   async setFlag(actor: Actor, leadId: string, input: SetFlagInput, now: Date): Promise<LeadCard> {
     requirePermission(actor, "lead.edit");
+    requireGates(actor, [input.flag]);
     return withBoardEvents(this.db, this.sink, now, async (tx, log) => {
-      const { lead, board, stages, current } = await lockLeadForChange(tx, leadId, input.expectedVersion);
+      const { lead, board, stages, current } = await lockLeadForChange(tx, actor, leadId, input.expectedVersion);
+      // Judged by where the gate leads, not where this lead can go today: ticking "ready
+      // for teleprospecting" pulls a lead towards Teleprospecting acceptance even while a
+      // missing parent keeps it where it is.
+      requireStageWork(actor, current, stageAfterFlag(stages, current, input.flag));
       const property = flagProperty[input.flag];
       if (lead[property] === input.value) return requireCard(tx, lead.id);
       await leadsRepo.setFlag(tx, lead.id, input.flag, input.value);
@@ -91,11 +100,12 @@ export class LifecycleService {
         actorName: actor.name,
         at: now,
       });
-      const advance = input.value ? this.gateAdvance({ ...lead, [property]: true }, stages, current, input.flag) : null;
+      const advance = input.value ? this.gateAdvance(actor, { ...lead, [property]: true }, stages, current, input.flag) : null;
       if (!advance) {
         await leadsRepo.updateLeadState(tx, lead.id, {}, now);
         const card = await requireCard(tx, lead.id);
-        await log.append(board.id, { type: "lead.updated", actor: toEventActor(actor), lead: card });
+        const flagsSet = input.value ? { flagsSet: [input.flag] } : {};
+        await log.append(board.id, { type: "lead.updated", actor: toEventActor(actor), lead: card, ...flagsSet });
         return card;
       }
       // The target may require a flag its entry provides (a gate passed on the way): tick it, as a drag would.
@@ -135,6 +145,7 @@ export class LifecycleService {
         lead: card,
         fromStage: current.key,
         toStage: advance.to.key,
+        flagsSet: [input.flag, ...advance.ticks.filter((f) => f !== input.flag)],
       });
       return card;
     });
@@ -143,9 +154,12 @@ export class LifecycleService {
   /**
    * The stage a freshly ticked flag takes the lead to, if any. A target whose other entry
    * requirements the lead does not meet (say, a lead without a parent that was dragged on
-   * with an override) keeps the lead where it is: the tick itself still counts.
+   * with an override) keeps the lead where it is: the tick itself still counts. So does a
+   * target whose entry would tick another gate this actor may not tick: the lead waits
+   * there for someone who may (a drag would be refused; the tick is still theirs to make).
    */
   private gateAdvance(
+    actor: Actor,
     facts: leadsRepo.LeadRow,
     stages: BoardStage[],
     current: BoardStage,
@@ -155,13 +169,14 @@ export class LifecycleService {
     if (!target) return null;
     const to = stages.find((s) => s.id === target.id)!;
     const check = checkTransition(facts, current, to);
-    return check.allowed ? { to, ticks: check.ticks } : null;
+    if (!check.allowed || gatesRefused(actor, check.ticks).length > 0) return null;
+    return { to, ticks: check.ticks };
   }
 
   async assign(actor: Actor, leadId: string, input: AssignInput, now: Date): Promise<LeadCard> {
     requirePermission(actor, "lead.assign");
     return withBoardEvents(this.db, this.sink, now, async (tx, log) => {
-      const { lead, board } = await lockLeadForChange(tx, leadId, input.expectedVersion);
+      const { lead, board } = await lockLeadForChange(tx, actor, leadId, input.expectedVersion);
       let ownerName = "unassigned";
       if (input.ownerId !== null) {
         const [owner] = await findUsersByIds(tx, [input.ownerId]);
@@ -200,7 +215,7 @@ export class LifecycleService {
   async updateStageFields(actor: Actor, leadId: string, input: StageFieldsInput, now: Date): Promise<LeadCard> {
     requirePermission(actor, "lead.edit");
     return withBoardEvents(this.db, this.sink, now, async (tx, log) => {
-      const { lead, board, stages, current } = await lockLeadForChange(tx, leadId, input.expectedVersion);
+      const { lead, board, stages, current } = await lockLeadForChange(tx, actor, leadId, input.expectedVersion);
       const stage = input.stage === undefined ? current : stages.find((s) => s.key === input.stage);
       if (!stage) {
         throw new DomainError("INVALID_INPUT", `No stage "${input.stage}" in this process`, [
@@ -254,7 +269,7 @@ export class LifecycleService {
   async switchProcess(actor: Actor, leadId: string, input: SwitchProcessInput, now: Date): Promise<LeadCard> {
     requirePermission(actor, "lead.move");
     return withBoardEvents(this.db, this.sink, now, async (tx, log) => {
-      const { lead, board, current } = await lockLeadForChange(tx, leadId, input.expectedVersion);
+      const { lead, board, current } = await lockLeadForChange(tx, actor, leadId, input.expectedVersion);
       if (input.processId === lead.processId) {
         throw new DomainError("INVALID_INPUT", "The lead is already in this process", [
           { field: "processId", message: "is the lead's current process" },
@@ -274,6 +289,8 @@ export class LifecycleService {
           { field: "toStage", message: `must be one of: ${targetStages.map((s) => s.key).join(", ")}` },
         ]);
       }
+      // Entering another board is a move like any other for a stage-bound role.
+      requireStageWork(actor, current, to);
       const check = checkTransition(lead, outsideProcess, to);
       if (!check.allowed) {
         throw new DomainError("ILLEGAL_TRANSITION", check.message, { stage: to.key, missing: check.missing });

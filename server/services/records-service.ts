@@ -1,4 +1,5 @@
 import type { LeadCard } from "../../shared/board.ts";
+import { leadScope } from "../../shared/domain/role-rules.ts";
 import { DomainError } from "../../shared/errors.ts";
 import type { JourneyCreateLeadInput } from "../../shared/schemas/intake.ts";
 import type { AccountInput, ContactInput, LeadPatch } from "../../shared/schemas/records.ts";
@@ -10,6 +11,7 @@ import { requirePermission, toEventActor, type Actor } from "./actor.ts";
 import { contactRelinked, fieldsChanged, rebuildLeads } from "./scoring-counters.ts";
 import { withBoardEvents, type CommittedEventSink, type EventLog } from "./event-log.ts";
 import { keysFor } from "./intake-service.ts";
+import { requireVisibleLead } from "./lead-access.ts";
 import type { LeadService } from "./lead-service.ts";
 
 const notFound = (what: string, field: string) =>
@@ -90,8 +92,9 @@ export class RecordsService {
     });
   }
 
-  listLeads(filters: Parameters<typeof leadsRepo.searchLeads>[1]) {
-    return leadsRepo.searchLeads(this.db, filters);
+  /** Leads the actor may see (salespeople: sales-ready and their own), filtered in SQL so pages stay full. */
+  listLeads(actor: Actor, filters: Omit<leadsRepo.LeadSearch, "visibleTo">) {
+    return leadsRepo.searchLeads(this.db, { ...filters, visibleTo: leadScope(actor) });
   }
 
   /** Edits the lead's own fields, with a version check; linking a parent is recorded. */
@@ -100,6 +103,7 @@ export class RecordsService {
     return withBoardEvents(this.db, this.sink, now, async (tx, log) => {
       const lead = await leadsRepo.lockLead(tx, leadId);
       if (!lead) throw new DomainError("NOT_FOUND", "No such lead");
+      requireVisibleLead(actor, lead);
       if (lead.version !== patch.expectedVersion) {
         throw new DomainError("CONFLICT", "Someone changed this lead first; showing its current state", {
           expectedVersion: patch.expectedVersion,

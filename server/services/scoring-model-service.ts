@@ -22,8 +22,10 @@ import {
   type ScoringPreviewInput,
 } from "../../shared/schemas/scoring.ts";
 import { queryRows, uuidList, type Db, type Executor } from "../db/client.ts";
+import * as leadsRepo from "../repositories/leads.ts";
 import * as scoring from "../repositories/scoring.ts";
 import { requirePermission, type Actor } from "./actor.ts";
+import { requireVisibleLead } from "./lead-access.ts";
 import { rulesOf } from "./lead-scorer.ts";
 import type { RescoreJobs } from "./rescore-jobs.ts";
 
@@ -320,6 +322,9 @@ export class ScoringModelService {
   /** A lead's scores under live models, each with its breakdown and the latest interactions behind it. */
   async explain(actor: Actor, leadId: string, now: Date): Promise<{ scores: ScoreExplanation[] }> {
     requirePermission(actor, "board.view");
+    const facts = await leadsRepo.findVisibilityFacts(this.db, leadId);
+    if (!facts) throw new DomainError("NOT_FOUND", "No such lead");
+    requireVisibleLead(actor, facts);
     const [lead] = await scoring.scoringLeads(this.db, [leadId]);
     if (!lead) throw new DomainError("NOT_FOUND", "No such lead");
     const models = new Map((await scoring.liveModels(this.db)).map((m) => [m.id, m]));

@@ -256,7 +256,8 @@ describe.runIf(browserAvailable())("moving cards in a browser", () => {
     const morgan = await w.openBoard(w.morgan);
     const sam = await w.openBoard(w.sam);
     await startMouseDrag(morgan, l.id, await centreOf(morgan, "inquiry"));
-    await startMouseDrag(sam, l.id, await centreOf(sam, "teleprospecting_acceptance"));
+    // A sales manager's own gate (sales ready): a drag to Teleprospecting acceptance would tick one they may not.
+    await startMouseDrag(sam, l.id, await centreOf(sam, "sales_acceptance"));
     await Promise.all([morgan.mouse.up(), sam.mouse.up()]);
 
     await expect.poll(async () => (await stored(l.id)).version, { timeout: 10_000 }).toBe(l.version + 1);

@@ -130,7 +130,8 @@ describe.each(drivers)("live scores over HTTP on %s", (driver) => {
     expect(res.body).toEqual({ accepted: 6, rejected: [] });
     await w.drain();
 
-    const explained = await w.api<{ scores: ScoreExplanation[] }>(`/leads/${lead.id}/scores`, { as: w.cookies.salesperson });
+    // A viewer: a salesperson no longer sees this lead (not sales-ready, not theirs).
+    const explained = await w.api<{ scores: ScoreExplanation[] }>(`/leads/${lead.id}/scores`, { as: w.cookies.viewer });
     expect(explained.status).toBe(200);
     const name = `Dana ${contact.lastName}`;
     expect(explained.body.scores).toEqual([
