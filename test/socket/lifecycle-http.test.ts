@@ -90,10 +90,28 @@ describe.each(drivers)("lifecycle and process endpoints with live viewers on %s"
       toStage: "teleprospecting_acceptance",
       actor: { name: "Ada Admin" },
       lead: res.json,
+      flagsSet: ["ready_for_teleprospecting"],
     });
     expect(alice.events).toEqual(bob.events);
     await new Promise((r) => setTimeout(r, 100));
     expect(bob.events).toHaveLength(1);
+  });
+
+  it("names the flags a change set: a tick that stays, an untick that names none, a move past a gate", async () => {
+    const lead = await newLead({ stage: "sales_acceptance", flags: { salesReady: true } });
+    const other = await newLead({ stage: "teleprospecting_acceptance", flags: { readyForTeleprospecting: true } });
+    const bob = await viewerOf();
+    const ticked = await api<LeadCard>("POST", `/leads/${lead.id}/flags`, { flag: "sales_accepted", value: true, expectedVersion: lead.version });
+    expect(ticked.status).toBe(200);
+    const unticked = await api<LeadCard>("POST", `/leads/${lead.id}/flags`, { flag: "sales_accepted", value: false, expectedVersion: ticked.json.version });
+    expect(unticked.status).toBe(200);
+    const moved = await api<LeadCard>("POST", `/leads/${other.id}/move`, { toStage: "teleprospecting_qualification", expectedVersion: other.version });
+    expect(moved.status).toBe(200);
+    await until(() => bob.events.length === 3);
+    expect(bob.events[0]).toMatchObject({ type: "lead.updated", flagsSet: ["sales_accepted"] });
+    expect(bob.events[1]!.type).toBe("lead.updated");
+    expect(bob.events[1]).not.toHaveProperty("flagsSet");
+    expect(bob.events[2]).toMatchObject({ type: "lead.moved", flagsSet: ["teleprospecting_accepted"] });
   });
 
   it("assigns, records stage fields, converts, and viewers see the lead leave", async () => {

@@ -15,8 +15,10 @@ function card(extra: Partial<LeadCard> = {}): LeadCard {
 }
 
 const actor = { id: "u2", name: "Morgan", kind: "user" as const };
-const updated = (lead: LeadCard, seq = 7): BoardEvent => ({ type: "lead.updated", boardId: "b", seq, at, actor, lead });
-const moved = (lead: LeadCard): BoardEvent => ({ type: "lead.moved", boardId: "b", seq: 7, at, actor, lead, fromStage: "amq", toStage: "sales" });
+type Updated = Extract<BoardEvent, { type: "lead.updated" }>;
+type Moved = Extract<BoardEvent, { type: "lead.moved" }>;
+const updated = (lead: LeadCard, seq = 7): Updated => ({ type: "lead.updated", boardId: "b", seq, at, actor, lead });
+const moved = (lead: LeadCard): Moved => ({ type: "lead.moved", boardId: "b", seq: 7, at, actor, lead, fromStage: "amq", toStage: "sales" });
 const scored = (lead: LeadCard, salesReadyMarked: boolean): BoardEvent => ({
   type: "lead.scored", boardId: "b", seq: 7, at, actor: { id: null, name: "Scoring", kind: "system" }, lead, salesReadyMarked, moved: null,
   changes: [{ modelId: "m", modelName: "Web", from: 40, to: 75, grade: "A", threshold: 70, crossedThreshold: salesReadyMarked }],
@@ -38,6 +40,10 @@ describe("what the wall celebrates", () => {
     ["scoring says it marked the lead but the wall held it as sales-ready already", scored(card({ salesReady: true, version: 5 }), true), ready, null],
     ["an edit of a sales-ready lead", updated(card({ salesReady: true, topic: "Renamed", version: 5 })), ready, null],
     ["an update of a card the wall did not hold (no before: no crossing)", updated(ready), undefined, null],
+    ["a tick of sales-ready on a card the wall did not hold (the event names the flag)", { ...updated(ready), flagsSet: ["sales_ready"] }, undefined, "sales_ready"],
+    ["acceptance by sales on a card the wall did not hold", { ...updated(accepted), flagsSet: ["sales_accepted"] }, undefined, "sales_accepted"],
+    ["a move past the sales-ready gate on a card the wall did not hold", { ...moved(ready), flagsSet: ["teleprospecting_accepted", "sales_ready"] }, undefined, "sales_ready"],
+    ["flags that are no moment (teleprospecting accepted)", { ...updated(card({ teleprospectingAccepted: true, version: 3 })), flagsSet: ["teleprospecting_accepted"] }, undefined, null],
     ["a score that does not make it sales-ready", scored(card({ version: 3 }), false), before, null],
     ["a lead that lost sales-ready", updated(card({ version: 5 })), ready, null],
     ["an older version than the one held (an echo)", updated(ready), card({ version: 9 }), null],

@@ -27,9 +27,9 @@ export const celebrationHeadlines: Record<CelebrationKind, string> = {
 
 /**
  * The celebration an event brings, or null. `previous` is the card before the event (undefined
- * when the wall did not hold it: a column still loading, another view). A change is only a
- * crossing when the wall knew the "before": except a scoring event, which says itself that it
- * marked the lead sales-ready. Test leads and stale events are never celebrated; acceptance by
+ * when the wall did not hold it: a column still loading, another view). Without the "before",
+ * only the event itself can say so: a scoring event that marked the lead sales-ready, or a
+ * tick or move whose `flagsSet` names the flag. Test leads and stale events are never celebrated; acceptance by
  * sales wins over sales-ready when one change does both.
  */
 export function detectCelebration(event: BoardEvent, previous: LeadCard | undefined, nowMs: number, maxAgeMs = celebrationMaxAgeMs): Celebration | null {
@@ -53,6 +53,10 @@ function crossing(event: Extract<BoardEvent, { lead: LeadCard }>, previous: Lead
     return null;
   }
   if (event.type === "lead.scored" && event.salesReadyMarked && lead.salesReady) return "sales_ready";
+  // The event names the flags it set (a tick, or a move passing a gate): no "before" needed.
+  const set = event.type === "lead.updated" || event.type === "lead.moved" ? (event.flagsSet ?? []) : [];
+  if (set.includes("sales_accepted") && lead.salesAccepted) return "sales_accepted";
+  if (set.includes("sales_ready") && lead.salesReady) return "sales_ready";
   return null;
 }
 
