@@ -10,6 +10,8 @@ import {
   type RequirementKey,
   type TransitionCheck,
 } from "../../../shared/domain/stages.ts";
+import type { Principal } from "../../../shared/domain/permissions.ts";
+import { gateRefusedMessage, gatesRefused, stageWorkProblem } from "../../../shared/domain/role-rules.ts";
 import type { LeadMoveInput } from "../../../shared/schemas/board.ts";
 import { applyScored, averageShown, scoredHighlight, shownScore, type PendingCards } from "./score-logic.ts";
 
@@ -131,17 +133,31 @@ export function isSamePlace(column: readonly LeadCard[], card: LeadCard, toStage
   return where.afterId === above;
 }
 
-/** The gate rule for dragging `card` into `toKey`; null when a stage is unknown. */
-export function gateFor(card: LeadCard, stages: readonly BoardStage[], toKey: string): TransitionCheck | null {
+/** A drop refused by the mover's role rather than the process: what the column says. */
+export type DropCheck = TransitionCheck | { allowed: false; missing: []; message: string; short: string };
+
+/**
+ * The gate rule for dragging `card` into `toKey`, and, given the mover, the role rules the
+ * server applies too (shared/domain/role-rules.ts: a gate the move would tick that is not
+ * theirs, a stage their role does not work); null when a stage is unknown.
+ */
+export function gateFor(card: LeadCard, stages: readonly BoardStage[], toKey: string, mover?: Principal): DropCheck | null {
   const from = stages.find((s) => s.key === card.stage);
   const to = stages.find((s) => s.key === toKey);
   if (!from || !to) return null;
-  return checkTransition(card, from, to, false);
+  const check = checkTransition(card, from, to, false);
+  if (!check.allowed || !mover) return check;
+  const stageProblem = stageWorkProblem(mover, from, to);
+  if (stageProblem) return { allowed: false, missing: [], message: stageProblem, short: "not a stage your role works" };
+  const [gate] = gatesRefused(mover, check.ticks);
+  if (gate) return { allowed: false, missing: [], message: gateRefusedMessage(mover, gate), short: `${requirementLabels[gate]} is not your gate` };
+  return check;
 }
 
 /** The short form shown on a column while dragging, e.g. "needs sales ready". */
-export function shortReason(check: TransitionCheck): string {
+export function shortReason(check: DropCheck): string {
   if (check.allowed) return "";
+  if ("short" in check) return check.short;
   return `needs ${check.missing.map((r) => requirementLabels[r]).join(" and ")}`;
 }
 
@@ -154,10 +170,10 @@ export interface StageChoice {
   reason: string | null;
 }
 
-export function stageChoices(card: LeadCard, stages: readonly BoardStage[]): StageChoice[] {
+export function stageChoices(card: LeadCard, stages: readonly BoardStage[], mover?: Principal): StageChoice[] {
   return stages.map((stage) => {
     if (stage.key === card.stage) return { key: stage.key, name: stage.name, disabled: true, reason: "current stage" };
-    const gate = gateFor(card, stages, stage.key);
+    const gate = gateFor(card, stages, stage.key, mover);
     const reason = gate && !gate.allowed ? shortReason(gate) : null;
     return { key: stage.key, name: stage.name, disabled: reason !== null, reason };
   });

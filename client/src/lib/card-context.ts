@@ -5,6 +5,7 @@
  */
 import { createContext } from "svelte";
 import type { BoardStage } from "../../../shared/board.ts";
+import type { Principal } from "../../../shared/domain/permissions.ts";
 import type { LeadHolder } from "../../../shared/presence.ts";
 import type { BoardScores } from "./scores.svelte.ts";
 
@@ -13,6 +14,8 @@ export interface CardContext {
   readonly now: number;
   readonly stages: readonly BoardStage[];
   readonly canDrag: boolean;
+  /** Who moves cards here: the role rules (gates, stages) shape the hints and the menu. */
+  readonly mover: Principal;
   readonly scores: BoardScores;
   /** The card being dragged or carried by keyboard, if any. */
   readonly carriedId: string | null;

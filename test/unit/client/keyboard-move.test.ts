@@ -148,4 +148,25 @@ describe("the Move to stage… menu", () => {
       { key: "sales", name: "SALES", disabled: true, reason: "needs sales ready" },
     ]);
   });
+
+  it("given the mover, refuses what the server's role rules refuse: a gate that is not theirs, a stage their role does not work", () => {
+    const tp = [
+      { ...stage("amq", 0), gateFlag: "ready_for_teleprospecting" as const },
+      { ...stage("tpa", 1, ["ready_for_teleprospecting"]), gateFlag: "teleprospecting_accepted" as const },
+      stage("tpq", 2, ["teleprospecting_accepted"]),
+      stage("sales", 3, ["sales_ready"]),
+    ];
+    const inAmq = { ...card, stage: "amq", stageId: "s-amq" } as LeadCard;
+    const manager = { kind: "user" as const, role: "sales_manager" as const };
+    const telemarketer = { kind: "user" as const, role: "telemarketer" as const };
+    // A drag from AMQ to TPA ticks "ready for teleprospecting": a telemarketer's gate, not a sales manager's.
+    expect(stageChoices(inAmq, tp, manager)[1]).toEqual({ key: "tpa", name: "TPA", disabled: true, reason: "ready for teleprospecting is not your gate" });
+    expect(stageChoices(inAmq, tp, telemarketer)[1]).toEqual({ key: "tpa", name: "TPA", disabled: false, reason: null });
+    // Without a mover only the process decides (the same card, the same menu as before).
+    expect(stageChoices(inAmq, tp)[1]!.disabled).toBe(false);
+    // A telemarketer moving a sales-stage lead back to AMQ touches no teleprospecting stage.
+    const inSales = { ...card, stage: "sales", stageId: "s-sales", salesReady: true } as LeadCard;
+    expect(stageChoices(inSales, tp, telemarketer)[0]).toEqual({ key: "amq", name: "AMQ", disabled: true, reason: "not a stage your role works" });
+    expect(stageChoices(inSales, tp, manager)[0]!.disabled).toBe(false);
+  });
 });
