@@ -6,11 +6,27 @@ import express from "express";
 import type { Logger } from "pino";
 import { Gauge } from "prom-client";
 import { Server } from "socket.io";
-import { userRoom } from "../shared/events.ts";
+import { apiKeyRoom, displayRoom, sessionRoom, userRoom, type SessionEndReason } from "../shared/events.ts";
 import type { Database } from "./db/client.ts";
 import { authRoutes, sessionMiddleware } from "./http/auth-routes.ts";
 import { apiKeyRoutes, bearerMiddleware } from "./http/api-key-routes.ts";
+import { displayTokenRoutes } from "./http/display-token-routes.ts";
+import { DisplayTokenService } from "./services/display-token-service.ts";
+import { WallFiguresService } from "./services/wall-figures.ts";
+import { userRoutes } from "./http/user-routes.ts";
+import { auditRoutes } from "./http/audit-routes.ts";
+import { UserService } from "./services/user-service.ts";
+import { AuditService } from "./services/audit-service.ts";
 import { errorHandler, sendError } from "./http/errors.ts";
+import {
+  jsonBody,
+  sameOriginMutations,
+  securityHeaders,
+  socketOriginCheck,
+  socketSessionActivity,
+  type SecurityOptions,
+  type TrustFn,
+} from "./http/security.ts";
 import { leadRoutes } from "./http/lead-routes.ts";
 import { importRoutes } from "./http/import-routes.ts";
 import { ImportService, toImportView } from "./services/import-service.ts";
@@ -24,7 +40,7 @@ import { savedViewRoutes } from "./http/saved-view-routes.ts";
 import { SavedViewService } from "./services/saved-view-service.ts";
 import { createMetrics, registerSyncGauges } from "./metrics.ts";
 import { queueDepth } from "./repositories/scoring.ts";
-import { AuthService } from "./services/auth-service.ts";
+import { AuthService, startSessionSweeper } from "./services/auth-service.ts";
 import { ApiKeyService } from "./services/api-key-service.ts";
 import { InteractionService } from "./services/interaction-service.ts";
 import { RescoreJobs } from "./services/rescore-jobs.ts";
@@ -65,6 +81,8 @@ export interface AppDeps {
   socketAdapter?: PostgresAdapterConfig;
   /** Board joins/resyncs one node runs at once; the rest queue (never refused). Default 8. */
   sync?: { maxConcurrent?: number };
+  /** Trust proxy, session idle time, socket command rate, sign-in lockouts (docs/security.md). */
+  security?: SecurityOptions;
 }
 
 export interface App {
@@ -85,6 +103,8 @@ export interface App {
     segments: SegmentService;
     imports: ImportService;
     apiKeys: ApiKeyService;
+    users: UserService;
+    audit: AuditService;
     scoringModels: ScoringModelService;
     interactions: InteractionService;
   };
@@ -125,8 +145,25 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
   await fanout.start();
 
-  const auth = new AuthService(database.db);
-  const apiKeys = new ApiKeyService(database.db);
+  const auth = new AuthService(database.db, { idleMinutes: deps.security?.sessionIdleMinutes });
+  /** Ends one session's open sockets, on every node (through the adapter), telling them why. */
+  /**
+   * Ends every socket in a room on purpose, telling them why first. Through the adapter this
+   * reaches the room's sockets on every node: logout, deactivation, revocation act at once.
+   */
+  const endSockets = (room: string, reason: SessionEndReason) => {
+    io.in(room).emit("session:ended", { reason });
+    io.in(room).disconnectSockets(true);
+  };
+  const endSession = (sessionId: string, reason: SessionEndReason) => endSockets(sessionRoom(sessionId), reason);
+  const sessionSweeper = startSessionSweeper({ auth, now, logger, onEnded: (id) => endSession(id, "expired") });
+  const apiKeys = new ApiKeyService(database.db, (keyId) => endSockets(apiKeyRoom(keyId), "key_revoked"));
+  const displayTokens = new DisplayTokenService(database.db, {
+    endSockets: (tokenId) => endSockets(displayRoom(tokenId), "display_revoked"),
+  });
+  const wallFigures = new WallFiguresService(database.db, { displaySeen: (tokenId, at) => displayTokens.seen(tokenId, at) });
+  const users = new UserService({ db: database.db, endSockets });
+  const audit = new AuditService(database.db);
   const worker = new ScoreWorker(database.db, fanout, {
     logger,
     now,
@@ -174,6 +211,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
   let closing = false;
 
   app.disable("x-powered-by");
+  // Behind a TLS-terminating proxy: req.secure (Secure cookies) and req.ip (rate limits) come from its headers.
+  app.set("trust proxy", deps.security?.trustProxy ?? false);
+  app.use(securityHeaders());
   app.use((req, res, next) => {
     const end = metrics.httpRequests.startTimer({ method: req.method });
     inFlight++;
@@ -199,11 +239,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
 
   // Public endpoints (no session): landing-page forms and event registrations.
-  app.use("/api", express.json({ limit: "1mb", strict: false }));
+  app.use("/api", jsonBody("1mb"));
   app.use("/api", publicIntakeRoutes(forms, events, deps.publicIntake ?? { corsOrigins: [], perMinute: 60 }, now));
+  // Everything below the public intake: mutations only from this server's own pages (or with an API key).
+  app.use("/api", sameOriginMutations(logger));
   app.use("/api", sessionMiddleware(auth, now));
   app.use("/api", bearerMiddleware(apiKeys, now));
-  app.use("/api", authRoutes(auth, now));
+  app.use("/api", authRoutes(auth, now, { endSession, loginLimits: deps.security?.login }));
   app.use("/api", leadRoutes(leads, now));
   app.use("/api", importRoutes(imports, now));
   app.use("/api", recordRoutes(records, now));
@@ -212,6 +254,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use("/api", marketingRoutes({ forms, events, linkedin, records, strategies }, now));
   app.use("/api", segmentRoutes(segments));
   app.use("/api", apiKeyRoutes(apiKeys, now));
+  app.use("/api", displayTokenRoutes(displayTokens, now));
+  app.use("/api", userRoutes(users, now));
+  app.use("/api", auditRoutes(audit));
   app.use("/api", scoringRoutes(scoringModels, interactions, now));
   app.use("/api", savedViewRoutes(new SavedViewService(database.db), now));
   app.use("/api", (_req, res) => sendError(res, { code: "NOT_FOUND", message: "No such endpoint" }));
@@ -226,8 +271,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
       res.sendFile(path.join(clientDir, "index.html"));
     });
   }
+  app.use((_req, res) => sendError(res, { code: "NOT_FOUND", message: "No such page" }));
   app.use(errorHandler(logger));
 
+  // Before the board's handshake middleware: a cookie handshake from another site never gets identified.
+  io.use(socketOriginCheck(() => app.get("trust proxy fn") as TrustFn, logger));
+  io.on(
+    "connection",
+    socketSessionActivity({ touch: (id) => auth.touch(id, now()), onExpired: (id) => endSession(id, "expired"), logger }),
+  );
   io.on("connection", (socket) => {
     metrics.socketsConnected.inc();
     socket.on("disconnect", () => metrics.socketsConnected.dec());
@@ -235,6 +287,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const presence = attachPresence(io, {
     logger,
     crossNode: socketAdapter !== undefined,
+    commandRate: deps.security?.commandRate,
     heldLeads: (boardId, leadIds) => loadHeldLeads(database.db, boardId, leadIds),
   });
   const clientVersion = deps.clientDir ? clientBuildVersion(deps.clientDir) : undefined;
@@ -242,7 +295,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
   registerSyncGauges(metrics.registry, () => syncLimiter.stats);
   attachBoardSocket(io, {
     syncLimiter,
-    authenticate: { apiKey: (token) => apiKeys.authenticate(token, now()) },
+    authenticate: {
+      apiKey: (token) => apiKeys.authenticate(token, now()),
+      display: (token) => displayTokens.authenticate(token, now()),
+    },
+    figures: (actor, input) => wallFigures.figures(actor, input, now()),
     clientVersion,
     auth,
     boards,
@@ -250,6 +307,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     logger,
     now,
     onCommand: (command, ok) => metrics.socketCommands.inc({ command, outcome: ok ? "ok" : "error" }),
+    rate: deps.security?.commandRate,
     track: async (work) => {
       inFlight++;
       try {
@@ -278,6 +336,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       segments,
       imports,
       apiKeys,
+      users,
+      audit,
       scoringModels,
       interactions,
     },
@@ -305,6 +365,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       // Socket.IO's close disconnects every client; in-flight handlers still finish their transaction.
       await io.close();
       presence.close();
+      sessionSweeper.close();
       await socketAdapter?.close();
       const deadline = Date.now() + 10_000;
       while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

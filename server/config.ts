@@ -1,7 +1,45 @@
+import { isIP } from "node:net";
 import path from "node:path";
 import { z } from "zod";
+import { minPasswordLength } from "../shared/schemas/users.ts";
 
 const flag = z.enum(["0", "1", "true", "false"]).transform((v) => v === "1" || v === "true");
+
+/** One entry of a TRUST_PROXY list: an address, a CIDR range, or one of Express's named ranges. */
+function isProxyAddress(entry: string): boolean {
+  if (entry === "loopback" || entry === "linklocal" || entry === "uniquelocal") return true;
+  const [address = "", prefix, ...rest] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Express's `trust proxy`: false (default: the socket's address is the client), true (trust
+ * every hop), a hop count, or the proxies' addresses and ranges.
+ */
+const trustProxy = z.string().transform((raw, ctx): TrustProxy => {
+  const v = raw.trim().toLowerCase();
+  if (v === "false") return false;
+  if (v === "true") return true;
+  if (/^\d+$/.test(v)) {
+    const hops = Number(v);
+    if (hops <= 32) return hops;
+  }
+  const entries = v.split(",").map((e) => e.trim()).filter(Boolean);
+  const bad = entries.find((e) => !isProxyAddress(e));
+  if (entries.length === 0 || bad !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: `must be true, false, a hop count, or addresses/CIDR ranges separated by commas${bad ? ` ("${bad}" is none of these)` : ""}`,
+    });
+    return z.NEVER;
+  }
+  return entries;
+});
+
+const count = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -12,7 +50,11 @@ const envSchema = z.object({
     .optional(),
   DATA_DIR: z.string().min(1).default("./data"),
   BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
-  BOOTSTRAP_ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
+  BOOTSTRAP_ADMIN_PASSWORD: z
+    .string()
+    .min(minPasswordLength, `must be at least ${minPasswordLength} characters`)
+    .max(1024, "must be at most 1024 characters")
+    .optional(),
   SEED_DEMO: flag.optional(),
   SIMULATE: flag.optional(),
   CORS_ORIGINS: z
@@ -24,7 +66,28 @@ const envSchema = z.object({
   SIMULATE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(8000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SOCKET_ADAPTER: z.enum(["memory", "postgres"]).default("memory"),
+  TRUST_PROXY: trustProxy.optional(),
+  SESSION_IDLE_MINUTES: count(1, 14 * 24 * 60, 720),
+  SOCKET_COMMANDS_PER_SECOND: count(1, 10_000, 50),
+  SOCKET_COMMAND_BURST: count(1, 100_000, 200),
+  LOGIN_FAILURES_PER_ACCOUNT: count(1, 1000, 5),
+  LOGIN_FAILURES_PER_ADDRESS: count(1, 100_000, 20),
+  LOGIN_LOCKOUT_MAX_MINUTES: count(1, 24 * 60, 15),
 });
+
+/** Express's `trust proxy` setting, as TRUST_PROXY gives it. */
+export type TrustProxy = boolean | number | string[];
+
+/** Everything docs/security.md describes that the environment can tune. */
+export interface SecurityConfig {
+  trustProxy: TrustProxy;
+  /** A session unused this long ends (besides the absolute 14-day limit). */
+  sessionIdleMinutes: number;
+  /** Socket commands per connection: a steady rate and a burst. */
+  commandRate: { perSecond: number; burst: number };
+  /** Failed sign-ins allowed before the lockout starts, per account and per address; the longest lockout. */
+  login: { failuresPerAccount: number; failuresPerAddress: number; maxLockoutMs: number };
+}
 
 export interface Config {
   port: number;
@@ -44,6 +107,7 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   /** How Socket.IO nodes share rooms: "memory" (one node) or "postgres" (several nodes, via LISTEN/NOTIFY). */
   socketAdapter: "memory" | "postgres";
+  security: SecurityConfig;
 }
 
 export class ConfigError extends Error {}
@@ -84,5 +148,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     publicRateLimitPerMinute: e.PUBLIC_RATE_LIMIT_PER_MINUTE,
     logLevel: e.LOG_LEVEL,
     socketAdapter: e.SOCKET_ADAPTER,
+    security: {
+      trustProxy: e.TRUST_PROXY ?? false,
+      sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
+      commandRate: { perSecond: e.SOCKET_COMMANDS_PER_SECOND, burst: e.SOCKET_COMMAND_BURST },
+      login: {
+        failuresPerAccount: e.LOGIN_FAILURES_PER_ACCOUNT,
+        failuresPerAddress: e.LOGIN_FAILURES_PER_ADDRESS,
+        maxLockoutMs: e.LOGIN_LOCKOUT_MAX_MINUTES * 60_000,
+      },
+    },
   };
 }

@@ -66,6 +66,7 @@ async function main(): Promise<void> {
     logger,
     clientDir,
     publicIntake: { corsOrigins: config.corsOrigins, perMinute: config.publicRateLimitPerMinute },
+    security: config.security,
     ...(config.socketAdapter === "postgres" && config.databaseUrl ? { socketAdapter: { url: config.databaseUrl } } : {}),
   });
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import express, { Router, type Request, type Response } from "express";
 import { guardedRouter } from "./guard.ts";
 import { DomainError } from "../../shared/errors.ts";
@@ -39,16 +40,20 @@ function submissionBody(req: Request): Record<string, unknown> {
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
+/** The thank-you page's only style, allowed by its hash: the page's CSP allows nothing else. */
+const thankYouStyle = "body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}";
+const thankYouPolicy = `default-src 'none'; style-src 'sha256-${createHash("sha256").update(thankYouStyle).digest("base64")}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+
 /** A browser that posted a plain form gets a page, not JSON; scripts get the contract's JSON. */
 function answer(req: Request, res: Response, result: SubmissionAnswer): void {
   res.status(result.status);
   if (req.is("application/x-www-form-urlencoded") && req.accepts(["json", "html"]) === "html") {
     res
       .type("html")
+      .setHeader("Content-Security-Policy", thankYouPolicy)
       .send(
-        `<!doctype html><html lang="en"><meta charset="utf-8"><title>Thank you</title>` +
-          `<body style="font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem">` +
-          `<h1>Thank you</h1><p>${escapeHtml("We received your details and will be in touch.")}</p></body></html>`,
+        `<!doctype html><html lang="en"><meta charset="utf-8"><title>Thank you</title><style>${thankYouStyle}</style>` +
+          `<body><h1>Thank you</h1><p>${escapeHtml("We received your details and will be in touch.")}</p></body></html>`,
       );
     return;
   }

@@ -52,6 +52,7 @@ describe.each(drivers)("API keys on %s", (driver) => {
       kind: "api",
       role: "viewer",
       scopes: ["ingest", "read"],
+      apiKeyId: apiKey.id,
     });
     expect(await service.authenticate(`${key}x`, at(1))).toBeUndefined();
     expect(await service.authenticate(apiKey.prefix, at(1))).toBeUndefined();

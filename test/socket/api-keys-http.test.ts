@@ -5,7 +5,10 @@ import { apiKeys } from "../../drizzle/schema.ts";
 import type { ApiKeyView } from "../../shared/schemas/api-keys.ts";
 import { drivers, openTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { makeUser } from "../support/builders.ts";
+import { io as connect } from "socket.io-client";
 import { login, startTestServer, type TestServer } from "../support/server.ts";
+
+type ErrorAck = { ok: false; error: { code: string } };
 
 interface ErrorJson {
   error: { code: string; message: string; details?: Array<{ field: string; message: string }> };
@@ -156,6 +159,30 @@ describe.each(drivers)("API keys over HTTP on %s", (driver) => {
 
     const listed = (await (await api("/api-keys")).json()) as { apiKeys: ApiKeyView[] };
     expect(listed.apiKeys.find((k) => k.id === apiKey.id)).toEqual(first);
+  });
+
+  it("a key's socket reads the board, may not share presence, and is ended at once when the key is revoked", async () => {
+    const { key, apiKey } = await createKey("Board reader", ["read"]);
+    const socket = connect(server.url, { transports: ["websocket"], forceNew: true, reconnection: false, auth: { token: key } });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", () => resolve());
+      socket.once("connect_error", reject);
+    });
+    const ended: unknown[] = [];
+    socket.on("session:ended", (info) => ended.push(info));
+    const joined = (await socket.emitWithAck("board:join", {})) as { ok: boolean; data: { boardId: string } };
+    expect(joined.ok).toBe(true);
+    const presence = (await socket.emitWithAck("presence:set", { boardId: joined.data.boardId, activity: null })) as ErrorAck;
+    expect(presence).toMatchObject({ ok: false, error: { code: "FORBIDDEN" } });
+    const disconnected = new Promise<string>((resolve) => socket.once("disconnect", (reason) => resolve(reason)));
+    expect((await api(`/api-keys/${apiKey.id}`, { method: "DELETE" })).status).toBe(200);
+    expect(await disconnected).toBe("io server disconnect");
+    expect(ended).toEqual([{ reason: "key_revoked" }]);
+    const again = connect(server.url, { transports: ["websocket"], forceNew: true, reconnection: false, auth: { token: key } });
+    const refused = await new Promise<Error>((resolve) => again.once("connect_error", resolve));
+    expect(refused.message).toBe("UNAUTHENTICATED");
+    again.close();
+    socket.close();
   });
 
   it("answers 404 for an unknown key and 400 for a malformed id; non-admins may not revoke", async () => {

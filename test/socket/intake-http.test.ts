@@ -77,7 +77,15 @@ describe.each(drivers)("lead generation over HTTP on %s", (driver) => {
     );
     expect(res.status).toBe(201);
     expect(res.headers.get("content-type")).toContain("text/html");
-    expect(await res.text()).toContain("Thank you");
+    const page = await res.text();
+    expect(page).toContain("Thank you");
+    // Its one style is allowed by hash and nothing else is: no inline style attribute, no script.
+    const policy = res.headers.get("content-security-policy") ?? "";
+    expect(policy).toMatch(/default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'/);
+    const style = /<style>(.*?)<\/style>/.exec(page)?.[1] ?? "";
+    const { createHash } = await import("node:crypto");
+    expect(policy).toContain(`'sha256-${createHash("sha256").update(style).digest("base64")}'`);
+    expect(page).not.toMatch(/ style=|<script/);
   });
 
   it("shows a new lead from a submission on an open board", async () => {
