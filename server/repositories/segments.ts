@@ -149,9 +149,16 @@ function list(condition: SegmentCondition): Scalar[] {
   return condition.value;
 }
 
-/** Dates travel as ISO strings; the column maps a Date to the driver's format. */
-const param = (spec: SegmentFieldSpec, value: Scalar) =>
-  spec.type === "date" && typeof value === "string" ? new Date(value) : value;
+/**
+ * Dates travel as ISO strings; the column maps a Date to the driver's format. Numbers are
+ * compared as numeric: 1.5 or 1e21 against an integer column (employees) is a fair
+ * question, not a value the column's type could refuse.
+ */
+const param = (spec: SegmentFieldSpec, value: Scalar) => {
+  if (spec.type === "date" && typeof value === "string") return new Date(value);
+  if (spec.type === "number" && typeof value === "number") return sql`${String(value)}::numeric`;
+  return value;
+};
 
 const either = (a: SQL, b: SQL): SQL => sql`(${a} or ${b})`;
 

@@ -82,6 +82,15 @@ export function requireDisplayScope(actor: Actor, target: { processId?: string; 
   if (!ok) throw new DomainError("FORBIDDEN", "This wall display may only show the boards its token names");
 }
 
+/**
+ * A command sent without a payload (`emit("board:join", cb)`) arrives with the ack first:
+ * it must still be answered (INVALID_INPUT), never left hanging.
+ */
+export function payloadAndAck(args: readonly unknown[]): [unknown, unknown] {
+  if (args.length === 1 && typeof args[0] === "function") return [undefined, args[0]];
+  return [args[0], args[1]];
+}
+
 export interface CommandDeps {
   logger: Logger;
   rate?: CommandRate;
@@ -102,7 +111,8 @@ export function command<S extends z.ZodType, R>(
   schema: S,
   run: (input: z.infer<S>) => Promise<R>,
 ) {
-  return async (payload: unknown, ack: unknown) => {
+  return async (...args: unknown[]) => {
+    const [payload, ack] = payloadAndAck(args);
     const reply = typeof ack === "function" ? (ack as (res: Ack<R>) => void) : () => {};
     try {
       admitCommand(socket, name, deps.rate);

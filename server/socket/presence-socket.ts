@@ -9,7 +9,7 @@
  * changes are coalesced into at most one recomputation per interval; each node sends the
  * result to its own sockets only, and tells the other nodes to do the same.
  */
-import { admitCommand, type CommandRate } from "./commands.ts";
+import { admitCommand, payloadAndAck, type CommandRate } from "./commands.ts";
 import type { Logger } from "pino";
 import type { Namespace, Server, Socket } from "socket.io";
 import { DomainError, type Ack } from "../../shared/errors.ts";
@@ -99,7 +99,7 @@ export class PresenceHub {
       if (boardId && this.#nsp.sockets.get(sid)?.data.actor?.kind !== "display") this.#touch(boardId, true);
     });
     this.#nsp.on("connection", (socket) => {
-      socket.on("presence:set", (payload: unknown, ack: unknown) => void this.#onSet(socket, payload, ack));
+      socket.on("presence:set", (...args: unknown[]) => void this.#onSet(socket, ...payloadAndAck(args)));
     });
     if (this.#options.crossNode) {
       this.#nsp.on("presence:changed", (boardId: unknown) => {
