@@ -91,7 +91,9 @@ export function authRoutes(auth: AuthService, now: () => Date, options: AuthRout
   });
 
   router.get("/me", (_req, res) => {
-    requireActor(res);
+    const actor = requireActor(res);
+    // An integration asking who it is: no person, but its key's name and scopes.
+    if (actor.kind === "api") return void res.json({ user: null, apiKey: { name: actor.name, scopes: actor.scopes ?? [] } });
     res.json({ user: (res.locals as Locals).user });
   });
 

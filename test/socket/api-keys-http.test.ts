@@ -126,6 +126,10 @@ describe.each(drivers)("API keys over HTTP on %s", (driver) => {
     const made = await api("/api-keys", { method: "POST", as: null, bearer: key, json: { name: "Escalate", scopes: ["write"] } });
     expect(made.status).toBe(403);
     expect(await keyCount()).toBe(before);
+    // Who am I: the key, with its scopes, and no person, even with a session cookie sent along.
+    const me = await api("/me", { bearer: key });
+    expect(me.status).toBe(200);
+    expect(await me.json()).toEqual({ user: null, apiKey: { name: 'API key "Bearer check"', scopes: ["ingest"] } });
   });
 
   it("answers 401 to an unknown or empty bearer token, even with a valid session", async () => {
