@@ -185,8 +185,8 @@ export type MovePlan =
   | { kind: "move"; optimistic: LeadCard; payload: LeadMoveInput };
 
 /**
- * Everything a move decides before it is sent: nothing to do, refused by the gate
- * (with the reason), or the optimistic card and the command. `column` is the target
+ * Everything a move decides before it is sent: nothing to do, refused by the gate or,
+ * given the mover, by the role rules (with the reason), or the optimistic card and the command. `column` is the target
  * column in order; `nowIso` becomes the card's provisional stageEnteredAt.
  */
 export function planMove(
@@ -196,6 +196,7 @@ export function planMove(
   toStageKey: string,
   neighbours: Neighbours,
   nowIso: string,
+  mover?: Principal,
 ): MovePlan {
   const to = stages.find((s) => s.key === toStageKey);
   if (!to) return { kind: "noop" };
@@ -203,7 +204,7 @@ export function planMove(
   if (neighbours.afterId && neighbours.afterId !== card.id) where.afterId = neighbours.afterId;
   if (neighbours.beforeId && neighbours.beforeId !== card.id) where.beforeId = neighbours.beforeId;
   if (isSamePlace(column, card, to.key, where)) return { kind: "noop" };
-  const gate = gateFor(card, stages, to.key);
+  const gate = gateFor(card, stages, to.key, mover);
   if (gate && !gate.allowed) return { kind: "refused", reason: gate.message, missing: gate.missing };
   const optimistic: LeadCard = {
     ...card,

@@ -126,7 +126,8 @@ export class BoardState {
     if (!card || this.pending.has(leadId)) return;
     const column = this.columns.get(toStageKey) ?? [];
     const where = { afterId, beforeId };
-    const plan = planMove(card, this.stages, column, toStageKey, where, new Date(this.now).toISOString());
+    const mover = this.#options.role ? { kind: "user" as const, role: this.#options.role } : undefined;
+    const plan = planMove(card, this.stages, column, toStageKey, where, new Date(this.now).toISOString(), mover);
     if (plan.kind === "refused") this.toast(plan.reason, "error", fillInAction(this.#options.onFillIn, leadId, plan.missing));
     if (plan.kind !== "move") return;
     this.cards.set(leadId, plan.optimistic);

@@ -15,7 +15,7 @@ import {
   type KeyPick,
   type MoveKey,
 } from "../../../client/src/lib/keyboard-move.ts";
-import { stageChoices } from "../../../client/src/lib/board-logic.ts";
+import { planMove, stageChoices } from "../../../client/src/lib/board-logic.ts";
 import type { BoardStage, LeadCard } from "../../../shared/board.ts";
 
 const col = (key: string, name: string, ...ids: string[]): KeyColumn => ({ key, name, cards: ids.map((id) => ({ id })) });
@@ -168,5 +168,11 @@ describe("the Move to stage… menu", () => {
     const inSales = { ...card, stage: "sales", stageId: "s-sales", salesReady: true } as LeadCard;
     expect(stageChoices(inSales, tp, telemarketer)[0]).toEqual({ key: "amq", name: "AMQ", disabled: true, reason: "not a stage your role works" });
     expect(stageChoices(inSales, tp, manager)[0]!.disabled).toBe(false);
+    // A keyboard or pointer drop is planned with the same rules: refused before anything is sent.
+    const refused = planMove(inAmq, tp, [], "tpa", {}, "", manager);
+    expect(refused).toMatchObject({ kind: "refused", missing: [] });
+    expect(refused.kind === "refused" && refused.reason).toContain("ready for teleprospecting");
+    expect(planMove(inAmq, tp, [], "tpa", {}, "", telemarketer).kind).toBe("move");
+    expect(planMove(inAmq, tp, [], "tpa", {}, "").kind).toBe("move");
   });
 });
