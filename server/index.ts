@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { isClosedConnectionWrite, migrateEmbedded, migrateServer, openPglite, openPostgres, type Database } from "./db/client.ts";
 import { demoPassword, demoUsers, isDatabaseEmpty, seedDemo } from "./services/demo-seed.ts";
 import { failInterruptedImports } from "./services/import-service.ts";
+import { LeaseRunner, repeatWhileHeld } from "./services/leases.ts";
 import { DemoSimulator } from "./services/simulator.ts";
 
 let config: Config;
@@ -99,7 +100,11 @@ async function main(): Promise<void> {
     : undefined;
 
   const { url } = await app.listen(config.port, config.host);
-  simulator?.start();
+  // Work that must happen once across nodes runs on the node holding its lease.
+  const leases = new LeaseRunner(config.databaseUrl ? { kind: "postgres", url: config.databaseUrl } : { kind: "pglite" }, { logger });
+  if (simulator) leases.add("demo-simulator", { start: () => simulator.start(), stop: () => simulator.stop() });
+  // A rescore whose node died stays "running" in its model row; the holder picks it up.
+  leases.add("rescore-resume", repeatWhileHeld(5000, () => app.scoring.rescores.resume(), logger, "resuming rescores"));
   logger.info(
     { url, database: database.kind, simulate: Boolean(simulator) },
     `lead pipeline board serving ${url}${config.seedDemo ? ` (demo password: ${demoPassword})` : ""}`,
@@ -116,7 +121,7 @@ async function main(): Promise<void> {
     }, 20_000);
     force.unref();
     try {
-      await simulator?.stop();
+      await leases.close();
       await app.close();
       await database.close();
       logger.info("stopped cleanly");

@@ -60,9 +60,13 @@ export class RescoreJobs {
     this.loops.set(modelId, loop);
   }
 
-  /** After a restart: every rescore that was running carries on from its cursor. */
+  /**
+   * Every rescore that is running and not looping on this node carries on from its cursor: after
+   * a restart, and (on the rescore lease's holder) for rescores whose node died. Steps lock the
+   * model row, so a model looping on two nodes at once is rescored once.
+   */
   async resume(): Promise<void> {
-    for (const model of await scoring.runningRescores(this.db)) this.start(model.id);
+    for (const model of await scoring.runningRescores(this.db)) if (!this.loops.has(model.id)) this.start(model.id);
   }
 
   /** Waits for running rescores to finish (tests), or stops them after their current step. */
