@@ -48,6 +48,7 @@ import { ScoreWorker } from "./services/score-worker.ts";
 import { ScoringModelService } from "./services/scoring-model-service.ts";
 import { scoringRoutes } from "./http/scoring-routes.ts";
 import { BoardFanout } from "./services/board-fanout.ts";
+import { BoardFollower, type BoardFollowerOptions } from "./services/board-follower.ts";
 import { BoardService } from "./services/board-service.ts";
 import { EventService } from "./services/event-service.ts";
 import { FormService } from "./services/form-service.ts";
@@ -79,6 +80,8 @@ export interface AppDeps {
   scoring?: { autoStart?: boolean; coalesceMs?: number; pollMs?: number };
   /** Share Socket.IO rooms with other nodes through this PostgreSQL server; omitted: one node. */
   socketAdapter?: PostgresAdapterConfig;
+  /** With `socketAdapter`: how this node follows the board event log (poll period; tests drop notifications). */
+  boardFollower?: BoardFollowerOptions;
   /** Board joins/resyncs one node runs at once; the rest queue (never refused). Default 8. */
   sync?: { maxConcurrent?: number };
   /** Trust proxy, session idle time, socket command rate, sign-in lockouts (docs/security.md). */
@@ -134,16 +137,23 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const io: BoardServer = new Server(http, { serveClient: false });
   const socketAdapter = deps.socketAdapter ? await attachPostgresAdapter(io, deps.socketAdapter, logger) : undefined;
 
-  const views = new ViewFanout(io, database.db, (err) => logger.error({ err }, "could not deliver a board event"));
+  // Several nodes: each follows the event log and sends board events to its own sockets only (docs/deploy.md).
+  const followsLog = deps.socketAdapter !== undefined;
+  const views = new ViewFanout(io, database.db, (err) => logger.error({ err }, "could not deliver a board event"), followsLog);
   const fanout = new BoardFanout({
     db: database.db,
     logger,
+    followsLog,
     deliver: (event) => {
       views.deliver(event);
       metrics.boardEventsDelivered.inc();
     },
   });
   await fanout.start();
+  const follower = deps.socketAdapter
+    ? new BoardFollower({ url: deps.socketAdapter.url, db: database.db, fanout, logger }, deps.boardFollower)
+    : undefined;
+  await follower?.start();
 
   const auth = new AuthService(database.db, { idleMinutes: deps.security?.sessionIdleMinutes });
   /** Ends one session's open sockets, on every node (through the adapter), telling them why. */
@@ -360,6 +370,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       await imports.stop();
       await rescores.stop();
       await worker.stop();
+      await follower?.close();
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
       // Socket.IO's close disconnects every client; in-flight handlers still finish their transaction.

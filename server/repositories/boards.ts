@@ -201,3 +201,23 @@ export async function activityBefore(
     .offset(scanLimit - 1);
   return { events, stoppedAt: edge[0]?.seq ?? null };
 }
+
+/** Where every board's log stands (committed), for a node checking it has delivered all of it. */
+export async function boardLastSeqs(db: Executor): Promise<Array<{ id: string; lastSeq: number }>> {
+  return db.select({ id: boards.id, lastSeq: boards.lastSeq }).from(boards);
+}
+
+/** The channel writers NOTIFY after appending board events; the payload is `<boardId>:<seq>`. */
+export const boardEventsChannel = "board_events";
+
+/**
+ * Queues a NOTIFY that PostgreSQL sends only if and when the transaction commits
+ * (one per board: the highest seq it appended).
+ */
+export async function notifyBoardEvents(tx: Tx, latest: ReadonlyMap<string, number>): Promise<void> {
+  if (latest.size === 0) return;
+  const payloads = JSON.stringify([...latest].map(([boardId, seq]) => `${boardId}:${seq}`));
+  await tx.execute(
+    sql`select pg_notify(${boardEventsChannel}, p) from jsonb_array_elements_text(${payloads}::jsonb) as p`,
+  );
+}

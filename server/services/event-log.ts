@@ -1,10 +1,15 @@
 import type { BoardEvent, BoardEventDraft } from "../../shared/board.ts";
 import type { Db, Tx } from "../db/client.ts";
-import { insertEvents, reserveSeqs } from "../repositories/boards.ts";
+import { insertEvents, notifyBoardEvents, reserveSeqs } from "../repositories/boards.ts";
 
 /** Receives events once their transaction has committed. */
 export interface CommittedEventSink {
   committed(events: BoardEvent[]): void;
+  /**
+   * Set when other nodes follow the log (PostgreSQL only): each transaction that appends
+   * also sends `NOTIFY board_events, '<boardId>:<seq>'` to wake their followers.
+   */
+  readonly notifiesOtherNodes?: boolean;
 }
 
 /** Appends board events inside the transaction that makes the change they describe. */
@@ -48,8 +53,21 @@ export async function withBoardEvents<T>(
   let log: EventLog | undefined;
   const result = await db.transaction(async (tx) => {
     log = new EventLog(tx, now);
-    return work(tx, log);
+    const out = await work(tx, log);
+    // pg_notify inside the transaction: PostgreSQL delivers it at commit and drops it on
+    // rollback, so a follower is never woken for rows it cannot see yet or that never were,
+    // and a crash between commit and a separate NOTIFY cannot lose it. The cost is one
+    // statement while the board's row lock is held. (A notification lost anyway, e.g. by a
+    // dropped LISTEN connection, is made up by the followers' poll.)
+    if (sink.notifiesOtherNodes && log.appended.length > 0) await notifyBoardEvents(tx, latestSeqs(log.appended));
+    return out;
   });
   if (log && log.appended.length > 0) sink.committed(log.appended);
   return result;
+}
+
+function latestSeqs(events: readonly BoardEvent[]): Map<string, number> {
+  const latest = new Map<string, number>();
+  for (const e of events) latest.set(e.boardId, Math.max(e.seq, latest.get(e.boardId) ?? 0));
+  return latest;
 }

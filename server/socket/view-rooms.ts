@@ -23,6 +23,10 @@ export function viewRooms(boardId: string, view: BoardView, userId: string | nul
  * Sends each committed event to every view of its board: the event itself where its
  * lead belongs, a `lead.left_view` elsewhere. Per board, sends stay in seq order even
  * when the board's stage rules must first be loaded.
+ *
+ * With `localOnly` (several nodes, each following the log itself) sends reach only this
+ * node's sockets: through the Socket.IO adapter every node would get each event once from
+ * its own follower and again from every other node.
  */
 export class ViewFanout {
   private readonly stages = new Map<string, BoardStage[]>();
@@ -32,7 +36,12 @@ export class ViewFanout {
     private readonly io: BoardServer,
     private readonly db: Db,
     private readonly onError: (err: unknown) => void,
+    private readonly localOnly = false,
   ) {}
+
+  private toRoom(room: string) {
+    return this.localOnly ? this.io.local.to(room) : this.io.to(room);
+  }
 
   deliver(event: BoardEvent): void {
     const previous = this.chains.get(event.boardId) ?? Promise.resolve();
@@ -53,18 +62,18 @@ export class ViewFanout {
     if (event.type === "stages.changed") this.stages.set(event.boardId, event.stages);
     const stages = await this.stagesOf(event.boardId);
     const id = event.boardId;
-    this.io.to(boardRoom(id)).emit("board:event", event);
+    this.toRoom(boardRoom(id)).emit("board:event", event);
     for (const view of ["teleprospecting_queue", "sales_ready"] as const) {
-      this.io.to(viewRooms(id, view, null)[0]!).emit("board:event", eventForViewer(event, stages, { view, userId: null }));
+      this.toRoom(viewRooms(id, view, null)[0]!).emit("board:event", eventForViewer(event, stages, { view, userId: null }));
     }
     const [mine] = viewRooms(id, "my_leads", null);
     const owner = "lead" in event && event.type !== "lead.removed" ? event.lead.ownerId : null;
     if (owner) {
       const ownerRoom = viewRooms(id, "my_leads", owner)[1]!;
-      this.io.to(ownerRoom).emit("board:event", event);
-      this.io.to(mine!).except(ownerRoom).emit("board:event", eventForViewer(event, stages, { view: "my_leads", userId: null }));
+      this.toRoom(ownerRoom).emit("board:event", event);
+      this.toRoom(mine!).except(ownerRoom).emit("board:event", eventForViewer(event, stages, { view: "my_leads", userId: null }));
     } else {
-      this.io.to(mine!).emit("board:event", eventForViewer(event, stages, { view: "my_leads", userId: null }));
+      this.toRoom(mine!).emit("board:event", eventForViewer(event, stages, { view: "my_leads", userId: null }));
     }
   }
 }
