@@ -29,27 +29,6 @@ export async function insertUser(
   return rows[0]!;
 }
 
-export async function insertSession(
-  db: Executor,
-  session: { tokenHash: string; userId: string; expiresAt: Date },
-): Promise<void> {
-  await db.insert(sessions).values(session);
-}
-
-/** The active user behind a live session, or undefined. */
-export async function findSessionUser(db: Executor, tokenHash: string, now: Date): Promise<PublicUser | undefined> {
-  const rows = await db
-    .select(publicColumns)
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, now), eq(users.active, true)));
-  return rows[0];
-}
-
-export async function deleteSession(db: Executor, tokenHash: string): Promise<void> {
-  await db.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
-}
-
 /** Users by id, for owners and "user" stage fields. */
 export async function findUsersByIds(
   db: Executor,

@@ -32,9 +32,9 @@ function toView(row: ApiKeyRow): ApiKeyView {
 }
 
 /**
- * An integration acting through a key. Its role is "viewer", the least privilege: role
- * checks written for people never grant a key more than watching, and the endpoints meant
- * for integrations check `requireScope` instead.
+ * An integration acting through a key. What it may do follows its scopes
+ * (`scopeActions` in shared/domain/permissions.ts, checked by `requirePermission`); the
+ * "viewer" role is only what view rules (board views, lead visibility) read.
  */
 function apiKeyActor(row: ApiKeyRow): Actor {
   return { id: null, name: `API key "${row.name}"`, kind: "api", role: "viewer", scopes: row.scopes, apiKeyId: row.id };

@@ -97,10 +97,6 @@ export class AuthService {
     return (await sessionsRepo.deleteSession(this.db, sessionId)) ? sessionId : undefined;
   }
 
-  async userForSession(token: string, now: Date): Promise<SessionUser | undefined> {
-    return (await this.sessionForToken(token, now))?.user;
-  }
-
   /**
    * The session's user and its id, when the session is live: within its absolute limit,
    * used within the idle time, its user active. Counts as use (written at most once a minute).
