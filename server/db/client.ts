@@ -71,7 +71,7 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
     // pass lists as one text or JSON parameter (uuidList, textList).
     fetch_types: false,
   });
-  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const db = drizzlePostgres(preparing(client), { schema }) as unknown as Db;
   return {
     kind: "postgres",
     db,
@@ -82,6 +82,47 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
       await client.end({ timeout: 5 });
     },
   };
+}
+
+/** Statements with more parameters than this (bulk inserts of varying size) are not kept prepared. */
+const maxPreparedParameters = 64;
+
+type Unsafe = postgres.Sql["unsafe"];
+type Scoped = (sql: postgres.TransactionSql) => unknown;
+
+/**
+ * Drizzle sends every statement unnamed (`prepare: false`), and postgres.js then needs two
+ * round trips for each one with parameters: a describe to learn the parameter types, then the
+ * execution. Named statements are described once per connection and cached, so each later
+ * execution is one round trip: half the waits inside every transaction, including those
+ * holding a board's lock. Bulk statements with many parameters stay unnamed, so the cache
+ * holds one entry per query shape (connections are recycled after 30–60 minutes anyway).
+ * A proxy rather than a driver option, because drizzle passes `prepare` on every call,
+ * and transactions and savepoints hand out new `sql` objects that need the same treatment.
+ */
+function preparing<T extends object>(sql: T): T {
+  return new Proxy(sql, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      if (key === "unsafe") {
+        const unsafe = value as Unsafe;
+        return ((query: string, params?: unknown[], options?: { prepare?: boolean }) =>
+          unsafe.call(target, query, params as never, {
+            ...options,
+            prepare: (params?.length ?? 0) > 0 && (params?.length ?? 0) <= maxPreparedParameters,
+          })) as Unsafe;
+      }
+      if (key === "begin" || key === "savepoint") {
+        const scoped = value as (...args: unknown[]) => unknown;
+        return (...args: unknown[]) => {
+          const fn = args.at(-1) as Scoped;
+          return scoped.call(target, ...args.slice(0, -1), (inner: postgres.TransactionSql) => fn(preparing(inner)));
+        };
+      }
+      return value;
+    },
+  });
 }
 
 /** Applies pending migrations to an embedded database. */

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, lt, lte, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import { activityTypesPredicate, boardEvents, boards, processes, stages, type ActivityEventType } from "../../drizzle/schema.ts";
 import type { BoardEvent, BoardStage } from "../../shared/board.ts";
-import { textList, type Executor, type Tx } from "../db/client.ts";
+import { queryRows, textList, type Executor, type Tx } from "../db/client.ts";
 import { timeLimitsFromMinutes } from "./processes.ts";
 
 export interface BoardRow {
@@ -60,31 +60,39 @@ export async function lockBoard(tx: Tx, boardId: string): Promise<void> {
   await tx.select({ id: boards.id }).from(boards).where(eq(boards.id, boardId)).for("update");
 }
 
-/**
- * Reserves the board's next `count` seqs. The row lock it takes is held until commit,
- * so seqs are handed out in commit order and never skip.
- */
-export async function reserveSeqs(tx: Tx, boardId: string, count: number): Promise<number> {
-  const rows = await tx
-    .update(boards)
-    .set({ lastSeq: sql`${boards.lastSeq} + ${count}` })
-    .where(eq(boards.id, boardId))
-    .returning({ lastSeq: boards.lastSeq });
-  const row = rows[0];
-  if (!row) throw new Error(`board ${boardId} does not exist`);
-  return row.lastSeq - count + 1;
-}
+/** An event before its seq is known. */
+export type UnnumberedEvent = Omit<BoardEvent, "seq">;
 
-/** One JSON parameter for all the events: a scoring round appends hundreds at once. */
-export async function insertEvents(tx: Tx, events: BoardEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  const payload = JSON.stringify(
-    events.map((e) => ({ board_id: e.boardId, seq: e.seq, type: e.type, payload: e, actor_id: e.actor.id, created_at: e.at })),
+/**
+ * Appends events to a board's log in one statement: takes the board's next seqs (the row lock
+ * on `boards` it takes is held until commit, so seqs are handed out in commit order and never
+ * skip), inserts the events with their seqs, and, when other nodes follow the log, queues
+ * `NOTIFY board_events, '<boardId>:<last seq>'`, which PostgreSQL delivers at commit and drops
+ * on rollback. One round trip instead of three matters because every other writer on the
+ * board waits while the lock is held. Answers the first seq.
+ */
+export async function appendEvents(tx: Tx, boardId: string, events: UnnumberedEvent[], notify: boolean): Promise<number> {
+  // One JSON parameter for all the events: a scoring round appends hundreds at once.
+  const rows = JSON.stringify(events.map((e, ord) => ({ ord, type: e.type, payload: e, actor_id: e.actor.id, created_at: e.at })));
+  const result = await queryRows<{ last_seq: string | number }>(
+    tx,
+    sql`
+    with next as (
+      update boards set last_seq = last_seq + ${events.length}::int where id = ${boardId}::uuid returning last_seq
+    ), appended as (
+      insert into board_events (board_id, seq, type, payload, actor_id, created_at)
+      select ${boardId}::uuid, seq, x.type, x.payload || jsonb_build_object('seq', seq), x.actor_id, x.created_at
+      from next,
+        jsonb_to_recordset(${rows}::jsonb) as x(ord int, type text, payload jsonb, actor_id uuid, created_at timestamptz),
+        lateral (select next.last_seq - ${events.length}::int + 1 + x.ord as seq) as numbered
+    )
+    select last_seq,
+      case when ${notify}::boolean then pg_notify(${boardEventsChannel}, ${boardId} || ':' || last_seq)::text end as notified
+    from next`,
   );
-  await tx.execute(sql`
-    insert into board_events (board_id, seq, type, payload, actor_id, created_at)
-    select x.board_id, x.seq, x.type, x.payload, x.actor_id, x.created_at
-    from jsonb_to_recordset(${payload}::jsonb) as x(board_id uuid, seq bigint, type text, payload jsonb, actor_id uuid, created_at timestamptz)`);
+  const row = result[0];
+  if (!row) throw new Error(`board ${boardId} does not exist`);
+  return Number(row.last_seq) - events.length + 1;
 }
 
 /** Events after `sinceSeq`, oldest first, at most `limit` (inclusive bound `untilSeq` if given). */
@@ -210,14 +218,3 @@ export async function boardLastSeqs(db: Executor): Promise<Array<{ id: string; l
 /** The channel writers NOTIFY after appending board events; the payload is `<boardId>:<seq>`. */
 export const boardEventsChannel = "board_events";
 
-/**
- * Queues a NOTIFY that PostgreSQL sends only if and when the transaction commits
- * (one per board: the highest seq it appended).
- */
-export async function notifyBoardEvents(tx: Tx, latest: ReadonlyMap<string, number>): Promise<void> {
-  if (latest.size === 0) return;
-  const payloads = JSON.stringify([...latest].map(([boardId, seq]) => `${boardId}:${seq}`));
-  await tx.execute(
-    sql`select pg_notify(${boardEventsChannel}, p) from jsonb_array_elements_text(${payloads}::jsonb) as p`,
-  );
-}
