@@ -148,10 +148,6 @@ export class LeadService {
       }
       const board = await boardsRepo.findBoardByProcess(tx, lead.processId);
       if (!board) throw new Error(`process ${lead.processId} has no board`);
-      // Moves on one board place leads one at a time: two moves into the same gap must not
-      // read the column before either commits, or both would take the same rank. The board
-      // lock is the one the event append takes anyway (lead, then board).
-      await boardsRepo.lockBoard(tx, board.id);
       const stages = await boardsRepo.listStages(tx, lead.processId);
       const from = stages.find((s) => s.id === lead.stageId);
       const to = stages.find((s) => s.key === input.toStage || s.id === input.toStage);
@@ -167,6 +163,11 @@ export class LeadService {
         if (plan.code === "FORBIDDEN") throw new DomainError("FORBIDDEN", plan.message, { stage: to.key, gate: plan.gate });
         throw new DomainError("ILLEGAL_TRANSITION", plan.message, { stage: to.key, missing: plan.missing });
       }
+      // Moves on one board place leads one at a time: two moves into the same gap must not
+      // read the column before either commits, or both would take the same rank. The board
+      // lock is the one the event append takes anyway (lead, then board); it is taken as late
+      // as it can be, since every other move on the board waits while it is held.
+      await boardsRepo.lockBoard(tx, board.id);
       const rank = await this.rankFor(tx, lead.id, to.id, input);
       const stageChanged = from.id !== to.id;
       // An override that skipped nothing is an ordinary move, and is recorded as one.
