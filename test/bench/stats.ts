@@ -1,3 +1,5 @@
+import { appendFileSync } from "node:fs";
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -22,3 +24,18 @@ export function printTable(rows: BenchRow[]): void {
   console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
   for (const c of cells) console.log(line(c));
 }
+
+/**
+ * Prints a bench's rows as a table and hands them to `npm run bench`: when BENCH_OUT names a
+ * file, the rows (and any details) are appended to it as one JSON line.
+ */
+export function report(bench: string, rows: BenchRow[], details: Record<string, unknown> = {}): void {
+  printTable(rows);
+  const out = process.env.BENCH_OUT;
+  if (out) appendFileSync(out, `${JSON.stringify({ bench, at: new Date().toISOString(), rows, details })}\n`);
+  else console.log(JSON.stringify({ bench, rows, details }));
+}
+
+/** "12.3 ms"-style cells and the ratio of two numbers, 2 decimals. */
+export const ms = (value: number): string => `${value.toFixed(1)} ms`;
+export const ratio = (figure: number, baseline: number): string => (baseline > 0 ? (figure / baseline).toFixed(2) : "—");

@@ -14,9 +14,14 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs `server/index.ts` as `npm start` does after the client build, in its own process. */
+/**
+ * Runs `server/index.ts` as `npm start` does after the client build, in its own process.
+ * BENCH_SERVER_NODE_ARGS adds node options that NODE_OPTIONS refuses (e.g.
+ * "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server under a benchmark).
+ */
 export function startServerProcess(env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "server/index.ts"], {
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "server/index.ts"], {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
