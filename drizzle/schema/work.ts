@@ -26,6 +26,11 @@ export const imports = pgTable("imports", {
   createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   finishedAt: timestamp("finished_at", { withTimezone: true }),
+  /**
+   * Last sign of life from the node streaming the upload, renewed while it runs. A running
+   * import whose heartbeat is older than the timeout belongs to a node that died.
+   */
+  heartbeatAt: timestamp("heartbeat_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
 /** A retried request with the same key answers the first result and changes nothing. */
