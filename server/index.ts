@@ -7,7 +7,7 @@ import { createApp } from "./app.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { isClosedConnectionWrite, migrateEmbedded, migrateServer, openPglite, openPostgres, type Database } from "./db/client.ts";
 import { demoPassword, demoUsers, isDatabaseEmpty, seedDemo } from "./services/demo-seed.ts";
-import { failInterruptedImports } from "./services/import-service.ts";
+import { failInterruptedImports, failStaleImports, importHeartbeat } from "./services/import-service.ts";
 import { LeaseRunner, repeatWhileHeld } from "./services/leases.ts";
 import { DemoSimulator } from "./services/simulator.ts";
 
@@ -58,8 +58,12 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const interrupted = await failInterruptedImports(database.db);
-  if (interrupted > 0) logger.warn({ interrupted }, "marked imports interrupted by the last stop as failed");
+  // Embedded, this is the only node: an import left running was this process's. On PostgreSQL
+  // other nodes may be importing; the "import-sweeper" lease fails only imports gone silent.
+  if (!config.databaseUrl) {
+    const interrupted = await failInterruptedImports(database.db);
+    if (interrupted > 0) logger.warn({ interrupted }, "marked imports interrupted by the last stop as failed");
+  }
 
   const clientDir = fileURLToPath(new URL("../dist/client", import.meta.url));
   const app = await createApp({
@@ -105,6 +109,19 @@ async function main(): Promise<void> {
   if (simulator) leases.add("demo-simulator", { start: () => simulator.start(), stop: () => simulator.stop() });
   // A rescore whose node died stays "running" in its model row; the holder picks it up.
   leases.add("rescore-resume", repeatWhileHeld(5000, () => app.scoring.rescores.resume(), logger, "resuming rescores"));
+  // An import whose node died stops renewing its heartbeat; the holder marks it failed.
+  leases.add(
+    "import-sweeper",
+    repeatWhileHeld(
+      importHeartbeat.everyMs,
+      async () => {
+        const failed = await failStaleImports(database.db);
+        if (failed.length > 0) logger.warn({ imports: failed.map((i) => i.id) }, "marked imports of a stopped node as failed");
+      },
+      logger,
+      "failing imports of stopped nodes",
+    ),
+  );
   logger.info(
     { url, database: database.kind, simulate: Boolean(simulator) },
     `lead pipeline board serving ${url}${config.seedDemo ? ` (demo password: ${demoPassword})` : ""}`,

@@ -1,6 +1,6 @@
 import { and, asc, eq, ilike, or, sql } from "drizzle-orm";
 import { accounts, contacts } from "../../drizzle/schema.ts";
-import type { Executor } from "../db/client.ts";
+import { anyId, queryRows, type Executor } from "../db/client.ts";
 
 export type ContactRow = typeof contacts.$inferSelect;
 export type AccountRow = typeof accounts.$inferSelect;
@@ -115,4 +115,65 @@ export async function searchAccounts(db: Executor, filters: { q?: string | undef
 export async function updateAccount(db: Executor, id: string, changes: Partial<typeof accounts.$inferInsert>) {
   const rows = await db.update(accounts).set(changes).where(eq(accounts.id, id)).returning();
   return rows[0];
+}
+
+// ---- bulk, for imports: a batch of rows costs one statement per step ----
+
+export async function findContacts(db: Executor, ids: readonly string[]): Promise<Map<string, ContactRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.select().from(contacts).where(anyId(contacts.id, [...new Set(ids)]));
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** New contacts in one statement with one JSON parameter. */
+export async function insertContacts(
+  db: Executor,
+  rows: Array<Required<ContactChanges> & { id: string; source: ContactRow["source"]; at: Date }>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const payload = JSON.stringify(rows.map((c) => ({ ...c, email_normalized: c.email ? normalizeEmail(c.email) : null })));
+  await db.execute(sql`
+    insert into contacts (id, email, email_normalized, first_name, last_name, job_title, phone, country, account_id, source,
+      created_at, updated_at)
+    select x.id, x.email, x.email_normalized, x."firstName", x."lastName", x."jobTitle", x.phone, x.country, x."accountId",
+      x.source::lead_source, x.at, x.at
+    from jsonb_to_recordset(${payload}::jsonb) as x(id uuid, email text, email_normalized text, "firstName" text,
+      "lastName" text, "jobTitle" text, phone text, country text, "accountId" uuid, source text, at timestamptz)`);
+}
+
+/** Sets the mergeable fields of each contact to the given values, in one statement. */
+export async function updateContacts(db: Executor, rows: Array<Required<ContactChanges> & { id: string }>, now: Date): Promise<void> {
+  if (rows.length === 0) return;
+  const payload = JSON.stringify(rows.map((c) => ({ ...c, email_normalized: c.email ? normalizeEmail(c.email) : null })));
+  await db.execute(sql`
+    update contacts c set email = x.email, email_normalized = x.email_normalized, first_name = x."firstName",
+      last_name = x."lastName", job_title = x."jobTitle", phone = x.phone, country = x.country,
+      account_id = x."accountId", updated_at = ${now.toISOString()}::timestamptz
+    from jsonb_to_recordset(${payload}::jsonb) as x(id uuid, email text, email_normalized text, "firstName" text,
+      "lastName" text, "jobTitle" text, phone text, country text, "accountId" uuid)
+    where c.id = x.id`);
+}
+
+/**
+ * Accounts by name, compared as `findAccountByName` does (lower(name) against the given
+ * lower-cased, trimmed key), one per key.
+ */
+export async function findAccountsByNames(db: Executor, keys: readonly string[]): Promise<Map<string, { id: string; name: string }>> {
+  if (keys.length === 0) return new Map();
+  const rows = await queryRows<{ id: string; name: string; key: string }>(
+    db,
+    sql`select a.id, a.name, k.key from jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb) as k(key)
+      join accounts a on lower(a.name) = k.key`,
+  );
+  const found = new Map<string, { id: string; name: string }>();
+  for (const row of rows) if (!found.has(row.key)) found.set(row.key, { id: row.id, name: row.name });
+  return found;
+}
+
+export async function insertAccounts(db: Executor, rows: Array<{ id: string; name: string; country: string | null; at: Date }>): Promise<void> {
+  if (rows.length === 0) return;
+  await db.execute(sql`
+    insert into accounts (id, name, country, created_at, updated_at)
+    select x.id, x.name, x.country, x.at, x.at
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id uuid, name text, country text, at timestamptz)`);
 }

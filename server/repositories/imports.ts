@@ -1,6 +1,6 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, lt, sql } from "drizzle-orm";
 import { imports } from "../../drizzle/schema.ts";
-import type { Executor } from "../db/client.ts";
+import { anyId, type Executor } from "../db/client.ts";
 
 export type ImportRow = typeof imports.$inferSelect;
 export type NewImport = typeof imports.$inferInsert;
@@ -41,6 +41,8 @@ export async function recordProgress(db: Executor, id: string, progress: ImportP
       updated: progress.updated,
       ...(progress.errors ? { errors: progress.errors } : {}),
       ...(progress.done ? { status: "done" as const, finishedAt: progress.done.at } : {}),
+      // A committed batch is a sign of life too (the database's clock: nodes' clocks may differ).
+      heartbeatAt: sql`now()`,
     })
     .where(and(eq(imports.id, id), eq(imports.status, "running")))
     .returning();
@@ -74,4 +76,55 @@ export async function failRunningImports(db: Executor, at: Date): Promise<Import
     })
     .where(eq(imports.status, "running"))
     .returning();
+}
+
+/**
+ * Renews the heartbeat of these running imports (the database's clock). Answers the ids
+ * renewed: one missing is no longer running (another node marked it failed).
+ */
+export async function renewHeartbeats(db: Executor, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db
+    .update(imports)
+    .set({ heartbeatAt: sql`now()` })
+    .where(and(anyId(imports.id, ids), eq(imports.status, "running")))
+    .returning({ id: imports.id });
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Running imports whose heartbeat is older than `staleMs` by the database's clock: their node stopped. */
+export async function findStaleImports(db: Executor, staleMs: number) {
+  return db
+    .select({ id: imports.id, kind: imports.kind, leadStrategyId: imports.leadStrategyId })
+    .from(imports)
+    .where(and(eq(imports.status, "running"), lt(imports.heartbeatAt, sql`now() - ${staleMs}::int * interval '1 millisecond'`)));
+}
+
+/**
+ * Fails one stale import, if it is still running and still stale (its node may have come
+ * back meanwhile). The failure reads `before`, the committed row count, then `after`.
+ */
+export async function failStaleImport(
+  db: Executor,
+  id: string,
+  staleMs: number,
+  failure: { before: string; after: string },
+  at: Date,
+): Promise<ImportRow | undefined> {
+  const rows = await db
+    .update(imports)
+    .set({
+      status: "failed",
+      failure: sql`${failure.before} || ${imports.processed} || ${failure.after}`,
+      finishedAt: at,
+    })
+    .where(
+      and(
+        eq(imports.id, id),
+        eq(imports.status, "running"),
+        lt(imports.heartbeatAt, sql`now() - ${staleMs}::int * interval '1 millisecond'`),
+      ),
+    )
+    .returning();
+  return rows[0];
 }

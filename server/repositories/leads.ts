@@ -4,7 +4,7 @@ import { accounts, contacts, forms, leads, leadScores, leadHistory, marketingEve
 import type { CardScore, LeadCard } from "../../shared/board.ts";
 import type { LeadScope } from "../../shared/domain/role-rules.ts";
 import { flagProperty, type LeadFlag } from "../../shared/domain/stages.ts";
-import type { Executor, Tx } from "../db/client.ts";
+import { anyId, type Executor, type Tx } from "../db/client.ts";
 
 export type LeadRow = typeof leads.$inferSelect;
 export type NewLead = typeof leads.$inferInsert;
@@ -366,4 +366,78 @@ export async function updateLeadState(tx: Tx, leadId: string, changes: LeadState
     .update(leads)
     .set({ ...changes, version: sql`${leads.version} + 1`, updatedAt: now })
     .where(eq(leads.id, leadId));
+}
+
+// ---- bulk, for imports ----
+
+/** `lockLead` for many leads, in id order (two batches never wait on each other in a cycle). */
+export async function lockLeads(tx: Tx, leadIds: readonly string[]): Promise<Map<string, LeadRow>> {
+  if (leadIds.length === 0) return new Map();
+  const rows = await tx
+    .select()
+    .from(leads)
+    .where(anyId(leads.id, [...new Set(leadIds)]))
+    .orderBy(asc(leads.id))
+    .for("update");
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** New leads as intake makes them, in one statement with one JSON parameter (no per-value SQL building). */
+export interface ImportedLead {
+  id: string;
+  topic: string;
+  contactId: string | null;
+  accountId: string | null;
+  campaign: string | null;
+  processId: string;
+  stageId: string;
+  rank: string;
+  source: LeadRow["source"];
+  version: number;
+  at: Date;
+}
+
+export async function insertLeads(tx: Tx, rows: ImportedLead[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.execute(sql`
+    insert into leads (id, topic, contact_id, account_id, campaign, process_id, stage_id, rank, source, version,
+      stage_entered_at, created_at, updated_at)
+    select x.id, x.topic, x."contactId", x."accountId", x.campaign, x."processId", x."stageId", x.rank, x.source::lead_source,
+      x.version, x.at, x.at, x.at
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id uuid, topic text, "contactId" uuid, "accountId" uuid,
+      campaign text, "processId" uuid, "stageId" uuid, rank text, source text, version int, at timestamptz)`);
+}
+
+/** Stage-history entries of new leads (no from-stage), in the given order. */
+export async function insertHistoryEntries(
+  tx: Tx,
+  entries: Array<{ leadId: string; toStageId: string; reason: "manual" | "automation"; actorId: string | null; actorName: string; at: Date }>,
+): Promise<void> {
+  if (entries.length === 0) return;
+  await tx.execute(sql`
+    insert into lead_history (lead_id, to_stage_id, reason, actor_id, actor_name, at)
+    select x."leadId", x."toStageId", x.reason::move_reason, x."actorId", x."actorName", x.at
+    from jsonb_to_recordset(${JSON.stringify(entries)}::jsonb) as x("leadId" uuid, "toStageId" uuid, reason text,
+      "actorId" uuid, "actorName" text, at timestamptz)`);
+}
+
+/** Merged intake into open leads: topic, campaign and contact set, version bumped by `bumps`, in one statement. */
+export async function updateMergedLeads(
+  tx: Tx,
+  rows: Array<{ id: string; topic: string; campaign: string | null; contactId: string | null; bumps: number }>,
+  now: Date,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.execute(sql`
+    update leads l set topic = x.topic, campaign = x.campaign, contact_id = x."contactId",
+      version = l.version + x.bumps, updated_at = ${now.toISOString()}::timestamptz
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id uuid, topic text, campaign text, "contactId" uuid, bumps int)
+    where l.id = x.id`);
+}
+
+/** `findCards` with the ids as one parameter: an import reads hundreds of cards at once. */
+export async function findCardsByIds(db: Executor, leadIds: readonly string[]): Promise<Map<string, LeadCard>> {
+  if (leadIds.length === 0) return new Map();
+  const rows = await selectCards(db).where(anyId(leads.id, leadIds));
+  return new Map(rows.map((r) => [r.id, toCard(r)]));
 }

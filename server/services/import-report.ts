@@ -1,11 +1,14 @@
 /**
  * An import as people see it: the stored row turned into the API's view, the capped
- * list of rejected rows, and the start-up sweep of imports a stopped process left behind.
+ * list of rejected rows, and the sweeps of imports a stopped process left behind (at start-up
+ * on the embedded single-node database; by heartbeat across nodes).
  */
+import type { MatchField } from "../../shared/domain/matching.ts";
 import type { ImportView } from "../../shared/schemas/imports.ts";
 import type { Db } from "../db/client.ts";
 import * as importsRepo from "../repositories/imports.ts";
 import type { ImportRow } from "../repositories/imports.ts";
+import { listStrategies } from "../repositories/matching.ts";
 
 /** Rejected rows listed on an import; the rest are only counted. */
 export const listedErrorsCap = 1_000;
@@ -34,11 +37,49 @@ export function toImportView(row: ImportRow): ImportView {
 }
 
 /**
- * At start: an import still "running" belongs to a process that stopped mid-file. Its
- * committed batches stay; it is marked failed, saying how many rows made it.
+ * At start on the embedded database (one node only): an import still "running" belongs to
+ * the process that stopped mid-file. Its committed batches stay; it is marked failed,
+ * saying how many rows made it. On PostgreSQL other nodes may be importing: see `failStaleImports`.
  */
 export async function failInterruptedImports(db: Db, now: Date = new Date()): Promise<number> {
   return (await importsRepo.failRunningImports(db, now)).length;
+}
+
+/**
+ * Imports on several nodes: the node streaming an import renews its heartbeat this often
+ * (and with each committed batch); one silent for `staleAfterMs` belongs to a node that died.
+ */
+export const importHeartbeat = { everyMs: 5_000, staleAfterMs: 30_000 };
+
+/** What a CSV row can give a lead strategy: a form, an event or a LinkedIn form never comes from a file. */
+const fieldsFromFiles = new Set<MatchField>(["email", "campaign", "topic", "company", "firstName", "lastName"]);
+
+/**
+ * Fails the running imports whose node stopped sending heartbeats (run by one node, under a
+ * lease). An import still streaming on a live node keeps a fresh heartbeat and is left alone.
+ * The failure says how many rows were committed and whether uploading the file again is safe.
+ */
+export async function failStaleImports(db: Db, now: Date = new Date(), staleAfterMs = importHeartbeat.staleAfterMs): Promise<ImportRow[]> {
+  const stale = await importsRepo.findStaleImports(db, staleAfterMs);
+  if (stale.length === 0) return [];
+  const strategies = await listStrategies(db, "lead");
+  const failed: ImportRow[] = [];
+  for (const found of stale) {
+    const strategy = strategies.find((s) => s.id === found.leadStrategyId);
+    const matches = found.kind === "contacts" || (strategy !== undefined && strategy.fields.every((f) => fieldsFromFiles.has(f)));
+    const again = matches
+      ? "Uploading the same file again is safe: matching updates the records already imported instead of adding them twice"
+      : `Uploading the same file again updates its contacts, but the lead matching strategy${strategy ? ` "${strategy.name}"` : ""} cannot match rows of a file, so the leads of the rows already imported would be added again: upload only the rows after them`;
+    const row = await importsRepo.failStaleImport(
+      db,
+      found.id,
+      staleAfterMs,
+      { before: `the server running the import stopped (no sign of life for ${Math.round(staleAfterMs / 1000)} s); `, after: ` rows were imported. ${again}` },
+      now,
+    );
+    if (row) failed.push(row);
+  }
+  return failed;
 }
 
 /**

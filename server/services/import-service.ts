@@ -1,21 +1,18 @@
-import { randomUUID } from "node:crypto";
 import { pipeline, type Readable } from "node:stream";
 import type { Logger } from "pino";
 import { mapColumns, type ImportField, type ImportKind } from "../../shared/domain/csv-columns.ts";
-import { matchKey, type MatchValues } from "../../shared/domain/matching.ts";
 import { DomainError } from "../../shared/errors.ts";
-import type { ImportRowValues, ImportView } from "../../shared/schemas/imports.ts";
-import type { Db, Tx } from "../db/client.ts";
+import type { ImportView } from "../../shared/schemas/imports.ts";
+import type { Db } from "../db/client.ts";
 import * as importsRepo from "../repositories/imports.ts";
 import type { ImportRow } from "../repositories/imports.ts";
-import * as leadsRepo from "../repositories/leads.ts";
-import * as matching from "../repositories/matching.ts";
 import { requirePermission, type Actor } from "./actor.ts";
-import { withBoardEvents, type CommittedEventSink, type EventLog } from "./event-log.ts";
+import { withBoardEvents, type CommittedEventSink } from "./event-log.ts";
 import { ByteLimit, CsvFramerStream, decodeRecords, type FramedRecord } from "./import-csv.ts";
-import { listedErrorsCap, storedErrors, toImportView } from "./import-report.ts";
-import { isTransient, rowErrorMessage, rowValues } from "./import-rows.ts";
-import { keysFor, type IntakeChannel, type IntakeService, type IntakeStrategies } from "./intake-service.ts";
+import { importHeartbeat, listedErrorsCap, storedErrors, toImportView } from "./import-report.ts";
+import { isTransient, rowValues } from "./import-rows.ts";
+import { rowWriter, writeBatchRows, type RowWriter } from "./import-write.ts";
+import type { IntakeChannel, IntakeService, IntakeStrategies } from "./intake-service.ts";
 import type { LeadService } from "./lead-service.ts";
 
 export interface ImportServiceOptions {
@@ -26,6 +23,8 @@ export interface ImportServiceOptions {
   maxBytes?: number;
   maxRows?: number;
   maxRowChars?: number;
+  /** How often running imports renew their heartbeat (importHeartbeat.everyMs). */
+  heartbeatMs?: number;
 }
 
 export interface ImportRequest {
@@ -46,11 +45,10 @@ export interface ImportHooks {
 }
 
 export const importLimits = { batchSize: 500, maxBytes: 50 * 1024 * 1024, maxRows: 200_000, maxRowChars: 64 * 1024 };
-export { failInterruptedImports, toImportView } from "./import-report.ts";
+export { failInterruptedImports, failStaleImports, importHeartbeat, toImportView } from "./import-report.ts";
 
 const defaultTopic = "Imported lead";
 const batchAttempts = 3;
-const yieldEvery = 10;
 
 class Stopped extends Error {}
 
@@ -79,11 +77,15 @@ interface Job {
 /**
  * CSV imports of contacts or leads. The file streams through (never held whole), rows go
  * through intake like every other channel, a batch is one transaction with its progress,
- * and a bad row is rolled back to its own savepoint without taking the batch with it.
+ * written with a fixed number of statements (import-batch.ts), and a bad row is rolled back
+ * to its own savepoint without taking the batch with it (import-write.ts).
  */
 export class ImportService {
   private readonly jobs = new Map<string, Job>();
   private readonly limits: typeof importLimits;
+  private readonly writeRow: RowWriter;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private beating = false;
 
   constructor(
     private readonly db: Db,
@@ -92,6 +94,7 @@ export class ImportService {
     private readonly leads: LeadService,
     private readonly options: ImportServiceOptions = {},
   ) {
+    this.writeRow = rowWriter(intake, leads);
     this.limits = { ...importLimits };
     for (const key of Object.keys(importLimits) as Array<keyof typeof importLimits>) {
       if (options[key]) this.limits[key] = options[key];
@@ -193,7 +196,11 @@ export class ImportService {
       errorsNotListed: 0,
     };
     this.jobs.set(job.id, job);
-    job.done = this.run(job).finally(() => this.jobs.delete(job.id));
+    this.heartbeat ??= setInterval(() => void this.beat(), this.options.heartbeatMs ?? importHeartbeat.everyMs).unref();
+    job.done = this.run(job).finally(() => {
+      this.jobs.delete(job.id);
+      if (this.jobs.size === 0) this.stopHeartbeat();
+    });
     return { importId: job.id };
   }
 
@@ -214,6 +221,7 @@ export class ImportService {
    * its current batch and is marked failed, as a killed server's would be at next start.
    */
   async stop(): Promise<void> {
+    this.stopHeartbeat();
     const running = [...this.jobs.values()];
     for (const job of running) {
       job.stopReason = "the server stopped during the import";
@@ -222,6 +230,34 @@ export class ImportService {
       job.framer.destroy(new Stopped());
     }
     await Promise.all(running.map((job) => job.done));
+  }
+
+  private stopHeartbeat(): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  /**
+   * Tells other nodes this one is still importing (their sweeps fail imports that fall
+   * silent). An import no longer running was failed by a sweep that took this node for
+   * dead: it stops reading, and its next batch would roll back anyway.
+   */
+  private async beat(): Promise<void> {
+    if (this.beating || this.jobs.size === 0) return;
+    this.beating = true;
+    try {
+      const ids = [...this.jobs.keys()];
+      const alive = await importsRepo.renewHeartbeats(this.db, ids);
+      for (const id of ids) {
+        const job = this.jobs.get(id);
+        // Once the file is read, the import ends with its last batch (whose commit fails if it was failed meanwhile).
+        if (job && !alive.has(id) && !job.stopReason && !job.framer.readableEnded && !job.framer.destroyed) job.framer.destroy(new Stopped());
+      }
+    } catch (err) {
+      this.options.logger?.warn({ err }, "could not renew the heartbeat of running imports");
+    } finally {
+      this.beating = false;
+    }
   }
 
   private async run(job: Job): Promise<void> {
@@ -296,7 +332,7 @@ export class ImportService {
     }
   }
 
-  /** One transaction: the batch's rows (a savepoint each) and the import's progress. */
+  /** One transaction: the batch's rows (written at once; see import-write.ts) and the import's progress. */
   private async writeBatch(job: Job, batch: FramedRecord[], final: boolean): Promise<void> {
     if (batch.length === 0 && !final) return;
     const framed = batch.filter((r): r is { row: number; text: string } => "text" in r);
@@ -308,29 +344,8 @@ export class ImportService {
       const now = job.clock();
       try {
         const { row, created, updated, pending } = await withBoardEvents(this.db, this.sink, now, async (tx, log) => {
-          let created = 0;
-          let updated = 0;
-          let written = 0;
-          const errors: Array<{ row: number; error: string }> = [];
-          for (const outcome of outcomes) {
-            if ("error" in outcome) errors.push(outcome);
-            if (!("values" in outcome)) continue;
-            // PGlite runs queries on this thread and settles them as microtasks: without a
-            // turn of the event loop now and then, a batch would starve every other request.
-            if (++written % yieldEvery === 0) await new Promise((resolve) => setImmediate(resolve));
-            const mark = log.appended.length;
-            try {
-              const result = await tx.transaction((sp) => this.writeRow(sp, log, job, outcome.values, now));
-              if (result === "created") created++;
-              else updated++;
-            } catch (err) {
-              // The savepoint rolled the row back; its events must not be announced either.
-              log.appended.splice(mark);
-              const message = rowErrorMessage(err);
-              if (message === undefined) throw err;
-              errors.push({ row: outcome.row, error: message });
-            }
-          }
+          const errors = outcomes.filter((o): o is { row: number; error: string } => "error" in o);
+          const { created, updated } = await writeBatchRows(tx, log, job, outcomes, errors, now, this.writeRow);
           errors.sort((a, b) => a.row - b.row);
           const listed = Math.max(0, Math.min(errors.length, listedErrorsCap - job.errors.length));
           const pending = {
@@ -363,42 +378,5 @@ export class ImportService {
         throw err;
       }
     }
-  }
-
-  private async writeRow(tx: Tx, log: EventLog, job: Job, values: ImportRowValues, now: Date): Promise<"created" | "updated"> {
-    if (job.kind === "contacts") {
-      const contact = await this.intake.upsertContact(tx, job.strategies, values, "import", now);
-      return contact.created ? "created" : "updated";
-    }
-    if (!values.email && !values.firstName && !values.lastName) return this.accountLead(tx, log, job, values, now);
-    const result = await this.intake.ingestInTransaction(tx, log, job.actor, job.channel, values, job.strategies, now);
-    return result.created.lead ? "created" : "updated";
-  }
-
-  /**
-   * A row naming only a company: a lead on the account, with no contact. It is matched
-   * like other leads, through the lead strategy's key, when that key can be computed from
-   * a company, a topic and a campaign (e.g. "company + topic"); else each row is a new lead.
-   */
-  private async accountLead(tx: Tx, log: EventLog, job: Job, values: ImportRowValues, now: Date): Promise<"created" | "updated"> {
-    const accountId = await this.intake.findOrCreateAccount(tx, values.company!, values.country ?? null, now);
-    const topic = values.topic ?? defaultTopic;
-    const campaign = values.campaign ?? job.channel.campaign ?? null;
-    const keyValues: MatchValues = { company: values.company, topic, campaign };
-    const strategy = job.strategies.lead;
-    const key = matchKey(strategy.fields, keyValues);
-    const id = randomUUID();
-    if (key) {
-      const owner = await matching.claimKey(tx, strategy.id, key, id);
-      if (owner !== id) {
-        const existing = await leadsRepo.lockLead(tx, owner);
-        if (existing && existing.status === "open") return "updated";
-        // A converted or disqualified lead does not absorb new interest: a new lead takes its key.
-        await matching.repointKey(tx, strategy.id, key, id);
-      }
-    }
-    await this.leads.createInTransaction(tx, log, job.actor, { topic, accountId, contactId: null, campaign }, { id, source: "import" }, now);
-    await matching.registerKeys(tx, keysFor(job.strategies.allLead, keyValues, id));
-    return "created";
   }
 }

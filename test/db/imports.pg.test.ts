@@ -1,19 +1,21 @@
 import { PassThrough, Readable } from "node:stream";
-import { count, eq } from "drizzle-orm";
+import { count, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accounts, contacts, imports, leads } from "../../drizzle/schema.ts";
 import type { BoardEvent } from "../../shared/board.ts";
 import type { Db } from "../../server/db/client.ts";
 import { findImport, type ImportRow } from "../../server/repositories/imports.ts";
+import { findCards } from "../../server/repositories/leads.ts";
 import { insertStrategy } from "../../server/repositories/matching.ts";
 import type { Actor } from "../../server/services/actor.ts";
 import { AuthService } from "../../server/services/auth-service.ts";
-import { failInterruptedImports, ImportService, toImportView, type ImportRequest, type ImportServiceOptions } from "../../server/services/import-service.ts";
+import { failInterruptedImports, failStaleImports, ImportService, toImportView, type ImportRequest, type ImportServiceOptions } from "../../server/services/import-service.ts";
 import { IntakeService } from "../../server/services/intake-service.ts";
 import { LeadService } from "../../server/services/lead-service.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { makeUser } from "../support/builders.ts";
 import { drivers, openTestDatabase, type TestDatabase } from "../support/databases.ts";
+import { startServerProcess } from "../support/server-process.ts";
 import { until } from "../support/server.ts";
 
 let serial = 0;
@@ -108,6 +110,43 @@ describe.each(drivers)("CSV imports on %s", (driver) => {
     expect(await countOf(contacts)).toBe(contactsBefore + 1);
   });
 
+  it("matches rows of one batch to each other, and announces each new lead with the card the board reads", async () => {
+    const t9 = tag();
+    const contactsCsv = ["Email,First Name,Company", `x.${t9}@x.example,Ann,Acme ${t9}`, `X.${t9}@x.example,,`, `x.${t9}@x.example,Anna,ACME ${t9}`].join("\n");
+    expect(await importCsv(contactsCsv, { kind: "contacts" })).toMatchObject({ status: "done", created: 1, updated: 2 });
+    const people = await db.select().from(contacts).where(eq(contacts.emailNormalized, `x.${t9}@x.example`));
+    expect(people).toHaveLength(1);
+    expect(people[0]).toMatchObject({ firstName: "Anna" });
+    const companies = await db.select().from(accounts).where(eq(accounts.name, `Acme ${t9}`));
+    expect(companies).toHaveLength(1);
+    expect(people[0]!.accountId).toBe(companies[0]!.id);
+
+    const csv = [
+      "Email,First Name,Last Name,Company,Topic,Campaign",
+      `d1.${t9}@x.example,Ann,Lee,acme ${t9},Pricing,`,
+      `D1.${t9}@x.example,,Lee-Smith,Globex ${t9},Renewal,Spring`,
+      `,,,Solo ${t9},,`,
+      `,Bob,,,,`,
+      `x.${t9}@x.example,,,,Upgrade,`,
+    ].join("\n");
+    announced.length = 0;
+    expect(await importCsv(csv, { kind: "leads" })).toMatchObject({ status: "done", processed: 5, created: 5, errors: [] });
+    const d1 = await db.select().from(contacts).where(eq(contacts.emailNormalized, `d1.${t9}@x.example`));
+    expect(d1).toHaveLength(1);
+    expect(d1[0]).toMatchObject({ firstName: "Ann", lastName: "Lee-Smith" });
+    const created = announced.filter((e) => e.type === "lead.created");
+    expect(created.map((e) => e.lead.topic)).toEqual(["Pricing", "Renewal", "Imported lead", "Imported lead", "Upgrade"]);
+    const stored = await findCards(db, created.map((e) => e.lead.id));
+    for (const event of created) expect(event.lead).toEqual(stored.get(event.lead.id));
+    expect(created.map((e) => [e.lead.contactName, e.lead.companyName])).toEqual([
+      ["Ann Lee-Smith", `Acme ${t9}`],
+      ["Ann Lee-Smith", `Globex ${t9}`],
+      [null, `Solo ${t9}`],
+      ["Bob", null],
+      ["Anna", `Acme ${t9}`],
+    ]);
+  });
+
   it("makes account-based leads from rows that name only a company, reusing known accounts", async () => {
     const t3 = tag();
     const csv = ["Company,Topic,Country", `Globex ${t3},Fleet renewal,Germany`, `globex ${t3},Support contract,`, `Initech ${t3},,`].join("\n");
@@ -168,25 +207,31 @@ describe.each(drivers)("CSV imports on %s", (driver) => {
 
   it("rolls back a row that fails while writing, alone: its batch's other rows and events stay", async () => {
     const t5 = tag();
-    const failing = new IntakeService(db, sink, leadService);
-    const ingest = failing.ingestInTransaction.bind(failing);
-    // The row is written (contact, lead, event), then fails: its savepoint must undo all of it.
-    failing.ingestInTransaction = async (...args) => {
-      const result = await ingest(...args);
-      if (args[4].email?.startsWith("boom")) throw new DomainError("INVALID_INPUT", "the CRM refused this row");
-      return result;
-    };
-    const csv = ["Email,Topic", `a.${t5}@x.example,A`, `boom.${t5}@x.example,B`, `c.${t5}@x.example,C`].join("\n");
-    announced.length = 0;
-    const row = await importCsv(csv, { kind: "leads" }, service({}, failing));
-    expect(row).toMatchObject({ status: "done", processed: 3, created: 2, errors: [{ row: 2, error: "the CRM refused this row" }] });
-    const emails = (await db.select({ email: contacts.email }).from(contacts)).map((c) => c.email).filter((e) => e?.includes(t5));
-    expect(emails.sort()).toEqual([`a.${t5}@x.example`, `c.${t5}@x.example`]);
-    const topics = announced.filter((e) => e.type === "lead.created").map((e) => e.lead.topic);
-    expect(topics).toEqual(["A", "C"]);
-    // No gap in the board's seqs: the rolled-back row's event seq was reused.
-    const seqs = announced.map((e) => e.seq);
-    expect(seqs[1]).toBe(seqs[0]! + 1);
+    // The database refuses one row's contact (as a constraint would): the batch written at
+    // once fails, and the rows go again one at a time, so only that row is rejected.
+    await db.execute(sql.raw(`
+      create function refuse_boom_${t5}() returns trigger language plpgsql as $$
+      begin
+        if new.email like 'boom.${t5}@%' then raise exception 'refused' using errcode = 'check_violation'; end if;
+        return new;
+      end $$`));
+    await db.execute(sql.raw(`create trigger refuse_boom_${t5} before insert on contacts for each row execute function refuse_boom_${t5}()`));
+    try {
+      const csv = ["Email,Topic", `a.${t5}@x.example,A`, `boom.${t5}@x.example,B`, `c.${t5}@x.example,C`].join("\n");
+      announced.length = 0;
+      const row = await importCsv(csv, { kind: "leads" });
+      expect(row).toMatchObject({ status: "done", processed: 3, created: 2, errors: [{ row: 2, error: "could not be saved: it conflicts with existing data" }] });
+      const emails = (await db.select({ email: contacts.email }).from(contacts)).map((c) => c.email).filter((e) => e?.includes(t5));
+      expect(emails.sort()).toEqual([`a.${t5}@x.example`, `c.${t5}@x.example`]);
+      const topics = announced.filter((e) => e.type === "lead.created").map((e) => e.lead.topic);
+      expect(topics).toEqual(["A", "C"]);
+      // No gap in the board's seqs: the rolled-back row's event seq was reused.
+      const seqs = announced.map((e) => e.seq);
+      expect(seqs[1]).toBe(seqs[0]! + 1);
+    } finally {
+      await db.execute(sql.raw(`drop trigger refuse_boom_${t5} on contacts`));
+      await db.execute(sql.raw(`drop function refuse_boom_${t5}()`));
+    }
   });
 
   it("commits progress with each batch, and caps the listed errors", async () => {
@@ -267,6 +312,80 @@ describe.each(drivers)("CSV imports on %s", (driver) => {
     const emails = (await db.select({ email: contacts.email }).from(contacts)).map((c) => c.email).filter((e) => e?.includes(t6));
     expect(emails.sort()).toEqual([`a.${t6}@x.example`, `b.${t6}@x.example`]);
   });
+
+  it("on several nodes: a sweep leaves an import with a fresh heartbeat running, and fails one gone silent", async () => {
+    const t10 = tag();
+    // Node A streams an import; another node's sweep runs meanwhile.
+    const { input, progress, imports: nodeA, importId, stored } = await manualImport();
+    input.write(`a.${t10}@x.example,A\nb.${t10}@x.example,B\n`);
+    await until(() => progress.length === 1);
+    const [silent] = await db
+      .insert(imports)
+      .values({ kind: "contacts", status: "running", processed: 500, created: 480, updated: 20, heartbeatAt: new Date(Date.now() - 3_600_000) })
+      .returning();
+    const [silentLeads] = await db
+      .insert(imports)
+      .values({ kind: "leads", status: "running", processed: 40, leadStrategyId: (await intake.strategies()).lead.id, heartbeatAt: new Date(Date.now() - 3_600_000) })
+      .returning();
+    const failed = await failStaleImports(db);
+    expect(failed.map((f) => f.id).sort()).toEqual([silent!.id, silentLeads!.id].sort());
+    expect(await stored()).toMatchObject({ status: "running", failure: null });
+    expect(await findImport(db, silent!.id)).toMatchObject({
+      status: "failed",
+      processed: 500,
+      created: 480,
+      finishedAt: expect.any(Date),
+      failure:
+        "the server running the import stopped (no sign of life for 30 s); 500 rows were imported. " +
+        "Uploading the same file again is safe: matching updates the records already imported instead of adding them twice",
+    });
+    // The default lead strategy compares the form a lead came from, which a file never names.
+    expect((await findImport(db, silentLeads!.id))!.failure).toMatch(
+      /^the server running the import stopped \(no sign of life for 30 s\); 40 rows were imported\. Uploading the same file again updates its contacts, but the lead matching strategy "Lead by email and form" cannot match/,
+    );
+    input.end(`c.${t10}@x.example,C\n`);
+    await nodeA.settled(importId);
+    expect(await stored()).toMatchObject({ status: "done", processed: 3, created: 3 });
+  });
+
+  it("renews the heartbeat of a slow upload, and stops an import a sweep failed", async () => {
+    const t11 = tag();
+    const { input, imports: nodeA, importId, stored } = await manualImport({ heartbeatMs: 20 });
+    // One row: less than a batch, so nothing commits; only the heartbeat says the node is alive.
+    input.write(`a.${t11}@x.example,A\n`);
+    const first = (await stored()).heartbeatAt;
+    for (const deadline = Date.now() + 5_000; (await stored()).heartbeatAt <= first; await new Promise((r) => setTimeout(r, 20))) {
+      if (Date.now() > deadline) throw new Error("the heartbeat did not advance");
+    }
+    // Taken for dead meanwhile (a long pause): a sweep fails it, and it stops without writing more.
+    await db.update(imports).set({ heartbeatAt: new Date(Date.now() - 3_600_000) }).where(eq(imports.id, importId));
+    expect((await failStaleImports(db)).map((f) => f.id)).toContain(importId);
+    await nodeA.settled(importId);
+    input.end(`b.${t11}@x.example,B\n`);
+    expect(await stored()).toMatchObject({ status: "failed", processed: 0, failure: expect.stringContaining("no sign of life") });
+    const emails = (await db.select({ email: contacts.email }).from(contacts)).map((c) => c.email).filter((e) => e?.includes(t11));
+    expect(emails).toEqual([]);
+  });
+
+  it.runIf(driver === "postgres")("a node starting on PostgreSQL leaves another node's running import alone", async () => {
+    const t12 = tag();
+    const { input, progress, imports: nodeA, importId, stored } = await manualImport();
+    input.write(`a.${t12}@x.example,A\nb.${t12}@x.example,B\n`);
+    await until(() => progress.length === 1);
+    const nodeB = startServerProcess({ DATABASE_URL: t.url!, SEED_DEMO: "0", SIMULATE: "0" });
+    try {
+      await nodeB.ready;
+      // Its sweeper runs as soon as it holds the lease.
+      await until(() => nodeB.lines.some((l) => l.includes('"lease":"import-sweeper"')), 10_000);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await stored()).toMatchObject({ status: "running", failure: null });
+    } finally {
+      await nodeB.stop();
+    }
+    input.end(`c.${t12}@x.example,C\n`);
+    await nodeA.settled(importId);
+    expect(await stored()).toMatchObject({ status: "done", processed: 3 });
+  }, 30_000);
 
   it("fails an interrupted upload without importing its half-sent last row", async () => {
     const t7 = tag();
