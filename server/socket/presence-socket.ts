@@ -237,7 +237,7 @@ export class PresenceHub {
       const text = JSON.stringify(presence);
       const recipients = text !== slot.lastSent ? [...(this.#nsp.adapter.rooms.get(presenceRoom(boardId)) ?? [])] : fresh;
       slot.lastSent = text;
-      for (const sid of recipients) this.#nsp.sockets.get(sid)?.emit("board:presence", forSocket(sid));
+      this.#sendEach(recipients, forSocket);
       for (const w of waiters) w.resolve(forSocket(w.sid));
     } catch (err) {
       // Another node did not answer in time: answer from this node's sockets, send nothing, retry
@@ -255,6 +255,23 @@ export class PresenceHub {
     }
     if (slot.dirty) this.#schedule(boardId, slot, retry ? retryMs : 0);
     else if (this.#localCount(boardId) === 0 && slot.waiters.length === 0) this.#slots.delete(boardId);
+  }
+
+  /**
+   * Sends each local recipient its presence. Sockets shown the same presence (one view) get
+   * it in one broadcast to their ids, so it is encoded once, not once per socket: with
+   * 1,000 viewers joining, a per-socket emit serialised the list a thousand times a round.
+   */
+  #sendEach(recipients: readonly string[], forSocket: (sid: string) => BoardPresence): void {
+    const groups = new Map<BoardPresence, string[]>();
+    for (const sid of recipients) {
+      if (!this.#nsp.sockets.has(sid)) continue;
+      const shown = forSocket(sid);
+      const group = groups.get(shown);
+      if (group) group.push(sid);
+      else groups.set(shown, [sid]);
+    }
+    for (const [shown, sids] of groups) this.#nsp.local.to(sids).emit("board:presence", shown);
   }
 
   /** Sockets of this node that left every room of the board also leave its presence, and forget their activity there. */

@@ -43,6 +43,15 @@ export class ViewFanout {
     return this.localOnly ? this.io.local.to(room) : this.io.to(room);
   }
 
+  /**
+   * Whether a send to the room would reach anyone. This node's room map answers that: with
+   * one node it holds every socket, and with several (a cluster adapter) sends are local-only.
+   * A view nobody watches costs no filtering and no encoding then.
+   */
+  private watched(room: string): boolean {
+    return (this.io.of("/").adapter.rooms.get(room)?.size ?? 0) > 0;
+  }
+
   deliver(event: BoardEvent): void {
     const previous = this.chains.get(event.boardId) ?? Promise.resolve();
     const next = previous.then(() => this.send(event)).catch(this.onError);
@@ -62,18 +71,21 @@ export class ViewFanout {
     if (event.type === "stages.changed") this.stages.set(event.boardId, event.stages);
     const stages = await this.stagesOf(event.boardId);
     const id = event.boardId;
-    this.toRoom(boardRoom(id)).emit("board:event", event);
+    const all = boardRoom(id);
+    if (this.watched(all)) this.toRoom(all).emit("board:event", event);
     for (const view of ["teleprospecting_queue", "sales_ready"] as const) {
-      this.toRoom(viewRooms(id, view, null)[0]!).emit("board:event", eventForViewer(event, stages, { view, userId: null }));
+      const room = viewRooms(id, view, null)[0]!;
+      if (this.watched(room)) this.toRoom(room).emit("board:event", eventForViewer(event, stages, { view, userId: null }));
     }
-    const [mine] = viewRooms(id, "my_leads", null);
+    const mine = viewRooms(id, "my_leads", null)[0]!;
+    if (!this.watched(mine)) return;
     const owner = "lead" in event && event.type !== "lead.removed" ? event.lead.ownerId : null;
     if (owner) {
       const ownerRoom = viewRooms(id, "my_leads", owner)[1]!;
-      this.toRoom(ownerRoom).emit("board:event", event);
-      this.toRoom(mine!).except(ownerRoom).emit("board:event", eventForViewer(event, stages, { view: "my_leads", userId: null }));
+      if (this.watched(ownerRoom)) this.toRoom(ownerRoom).emit("board:event", event);
+      this.toRoom(mine).except(ownerRoom).emit("board:event", eventForViewer(event, stages, { view: "my_leads", userId: null }));
     } else {
-      this.toRoom(mine!).emit("board:event", eventForViewer(event, stages, { view: "my_leads", userId: null }));
+      this.toRoom(mine).emit("board:event", eventForViewer(event, stages, { view: "my_leads", userId: null }));
     }
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Baseline for the fan-out benchmark: a bare Socket.IO server that broadcasts whatever a
- * trigger client sends to every other client. No database, no validation, no ordering.
+ * Baseline for the fan-out benchmark: a bare Socket.IO server that sends whatever a trigger
+ * client sends to every other client, as a room broadcast (the path board events take).
+ * No database, no validation, no ordering. The bench sends the board's own event payload.
  */
 import { createServer } from "node:http";
 import { Server } from "socket.io";
@@ -8,9 +9,10 @@ import { Server } from "socket.io";
 const http = createServer();
 const io = new Server(http, { serveClient: false });
 io.on("connection", (socket) => {
-  socket.join("all");
+  void socket.join("all");
   socket.on("broadcast", (payload: unknown, ack?: () => void) => {
-    io.to("all").emit("board:event", payload);
+    // The sender is not a viewer: it is left out, as the board's mover does not join the board.
+    socket.to("all").emit("board:event", payload);
     ack?.();
   });
 });
