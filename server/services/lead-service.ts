@@ -163,12 +163,6 @@ export class LeadService {
         if (plan.code === "FORBIDDEN") throw new DomainError("FORBIDDEN", plan.message, { stage: to.key, gate: plan.gate });
         throw new DomainError("ILLEGAL_TRANSITION", plan.message, { stage: to.key, missing: plan.missing });
       }
-      // Moves on one board place leads one at a time: two moves into the same gap must not
-      // read the column before either commits, or both would take the same rank. The board
-      // lock is the one the event append takes anyway (lead, then board); it is taken as late
-      // as it can be, since every other move on the board waits while it is held.
-      await boardsRepo.lockBoard(tx, board.id);
-      const rank = await this.rankFor(tx, lead.id, to.id, input);
       const stageChanged = from.id !== to.id;
       // An override that skipped nothing is an ordinary move, and is recorded as one.
       const overridden = plan.skipped.length > 0;
@@ -189,7 +183,6 @@ export class LeadService {
           at: now,
         });
       }
-      await leadsRepo.updateLeadPlacement(tx, lead.id, { stageId: to.id, rank, stageChanged, now });
       if (stageChanged) {
         await leadsRepo.insertHistory(tx, {
           leadId: lead.id,
@@ -205,7 +198,26 @@ export class LeadService {
       if (overridden) {
         await auditOverride(tx, actor, lead, { fromStage: from.key, toStage: to.key, missing: plan.skipped }, now);
       }
-      const card = await this.requireCard(tx, lead.id);
+      // The card as it will be once placed, read before the board's lock and completed with
+      // the placement below: one round trip fewer while every other move on the board waits.
+      const current = await this.requireCard(tx, lead.id);
+      // Moves on one board place leads one at a time: two moves into the same gap must not
+      // read the column before either commits, or both would take the same rank. The board
+      // lock is the one the event append takes anyway (lead, then board); it is taken as late
+      // as it can be (after the history and audit rows, which need no rank), since every
+      // other move on the board waits while it is held.
+      await boardsRepo.lockBoard(tx, board.id);
+      const rank = await this.rankFor(tx, lead.id, to.id, input);
+      await leadsRepo.updateLeadPlacement(tx, lead.id, { stageId: to.id, rank, stageChanged, now });
+      const card: LeadCard = {
+        ...current,
+        stageId: to.id,
+        stage: to.key,
+        rank,
+        version: current.version + 1,
+        updatedAt: now.toISOString(),
+        ...(stageChanged ? { stageEnteredAt: now.toISOString() } : {}),
+      };
       await log.append(board.id, {
         type: "lead.moved",
         actor: toEventActor(actor),

@@ -67,6 +67,8 @@ describe.each(drivers)("leads and the board event log on %s", (driver) => {
       new Date(),
     );
     expect(moved).toMatchObject({ stage: "automated_marketing_qualification", version: card.version + 1 });
+    // The move completes the card it read before placing the lead: it must equal a fresh read.
+    expect(moved).toEqual(await leadService.get(card.id));
     expect(sink.events.at(-1)).toMatchObject({
       type: "lead.moved",
       seq: before + 1,
@@ -111,6 +113,8 @@ describe.each(drivers)("leads and the board event log on %s", (driver) => {
     const card = await makeLead(t.database.db, leadService, admin, { stage: "automated_marketing_qualification" });
     const moved = await leadService.move(admin, { leadId: card.id, toStage: "sales_acceptance", expectedVersion: card.version }, new Date());
     expect(moved).toMatchObject({ stage: "sales_acceptance", salesReady: true, readyForTeleprospecting: false });
+    expect(moved).toEqual(await leadService.get(card.id));
+    expect(sink.events.at(-1)).toMatchObject({ type: "lead.moved", lead: moved, flagsSet: ["sales_ready"] });
     const history = (await leadService.detail(card.id)).history.slice(-2);
     expect(history.map((h) => [h.kind, h.field, h.toValue, h.reason])).toEqual([
       ["flag", "sales_ready", true, "gate"],
