@@ -46,14 +46,23 @@ export async function dueEntries(db: Executor, now: Date, limit: number, notThes
   return [...entries.values()];
 }
 
-/** Removes the requests that were served, in lead order (the order recording locks them in). */
+/**
+ * Removes the requests that were served. Rows are locked in lead order first, the order
+ * recording's upsert locks them in: a delete joined to the list would lock them in whatever
+ * order its plan visits them, and deadlock with a batch being recorded at the same moment.
+ * A request renewed meanwhile (another mark) is not locked, so it stays for the next round.
+ */
 export async function servedQueueEntries(tx: Tx, entries: readonly QueueEntry[]): Promise<void> {
-  const requests = entries.filter((e) => e.mark !== null).sort((a, b) => a.leadId.localeCompare(b.leadId));
+  const requests = entries.filter((e) => e.mark !== null).sort((a, b) => (a.leadId < b.leadId ? -1 : a.leadId > b.leadId ? 1 : 0));
   if (requests.length === 0) return;
-  const payload = JSON.stringify(requests.map((e) => ({ lead_id: e.leadId, mark: e.mark })));
   await tx.execute(sql`
-    delete from score_queue using jsonb_to_recordset(${payload}::jsonb) as x(lead_id uuid, mark bigint)
-    where score_queue.lead_id = x.lead_id and score_queue.mark = x.mark`);
+    with served as (
+      select q.lead_id from score_queue q
+      join unnest(${uuidList(requests.map((e) => e.leadId))}, ${`{${requests.map((e) => e.mark).join(",")}}`}::bigint[]) as x(lead_id, mark)
+        on q.lead_id = x.lead_id and q.mark = x.mark
+      order by q.lead_id
+      for update of q)
+    delete from score_queue using served where score_queue.lead_id = served.lead_id`);
 }
 
 export async function nextDueAt(db: Executor): Promise<Date | null> {

@@ -17,6 +17,8 @@ export * from "./score-queue.ts";
 /** A lead as scoring sees it: who its interactions come from and its marketing context. */
 export interface ScoringLead {
   id: string;
+  /** Whose board shows the lead: scoring locks it before the lead. */
+  processId: string;
   contactId: string | null;
   /** The lead's own account, or its contact's. */
   accountId: string | null;
@@ -31,6 +33,7 @@ export interface ScoringLead {
 
 const scoringLeadColumns = {
   id: leads.id,
+  processId: leads.processId,
   contactId: leads.contactId,
   accountId: sql<string | null>`coalesce(${leads.accountId}, ${contacts.accountId})`,
   contactAccountId: contacts.accountId,
@@ -246,12 +249,6 @@ export async function bumpVersions(tx: Tx, leadIds: readonly string[], now: Date
 
 export async function insertHistories(tx: Tx, entries: Array<typeof leadHistory.$inferInsert>): Promise<void> {
   if (entries.length > 0) await tx.insert(leadHistory).values(entries);
-}
-
-export async function processIdsOf(db: Executor, leadIds: readonly string[]): Promise<string[]> {
-  if (leadIds.length === 0) return [];
-  const rows = await db.selectDistinct({ processId: leads.processId }).from(leads).where(anyId(leads.id, leadIds));
-  return rows.map((r) => r.processId).sort();
 }
 
 export async function anyScores(db: Executor, leadIds: readonly string[]): Promise<boolean> {

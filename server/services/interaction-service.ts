@@ -41,7 +41,7 @@ export class InteractionService {
         rejected.push({ index, error: { code: "INVALID_INPUT", message: "occurredAt is in the future", details: [{ field: "occurredAt", message: "must not be in the future" }] } });
         return;
       }
-      valid.push({ index, item: parsed.data });
+      valid.push({ index, item: canonicalIds(parsed.data) });
     });
     const [byEmail, known, knownForms, knownEvents] = await Promise.all([
       this.contactsByEmail(valid.flatMap((v) => (v.item.email ? [normalizeEmail(v.item.email)] : []))),
@@ -107,6 +107,20 @@ export class InteractionService {
       .where(sql`${table.id} = any(${uuidList([...new Set(ids)])})`);
     return new Set(rows.map((r) => r.id));
   }
+}
+
+/**
+ * Ids as PostgreSQL prints them (lowercase): a uuid is accepted in any case, but counting
+ * matches the contact, form and event ids against the leads' own, and the scope lock is keyed
+ * by the id's text, so an uppercase id would be recorded and never counted.
+ */
+function canonicalIds(item: InteractionInput): InteractionInput {
+  return {
+    ...item,
+    ...(item.contactId ? { contactId: item.contactId.toLowerCase() } : {}),
+    ...(item.formId ? { formId: item.formId.toLowerCase() } : {}),
+    ...(item.eventId ? { eventId: item.eventId.toLowerCase() } : {}),
+  };
 }
 
 export function batchItems(body: { interactions: unknown[] } | unknown[]): unknown[] {

@@ -72,9 +72,11 @@ export async function scoreLeads(
     await scoring.servedQueueEntries(tx, served);
     return { scored: ids, deferred: [], events: 0 };
   }
+  // Facts only for models that test them: behaviour alone reads nothing but the counters.
+  const tests = (kind: "contact" | "account") => live.some((m) => m.conditions.some((c) => c.kind === kind));
   const [contactsById, accountsById] = await Promise.all([
-    scoring.contactFacts(tx, scopes.flatMap((s) => (s.contactId ? [s.contactId] : []))),
-    scoring.accountFacts(tx, scopes.flatMap((s) => (s.accountId ? [s.accountId] : []))),
+    tests("contact") ? scoring.contactFacts(tx, scopes.flatMap((s) => (s.contactId ? [s.contactId] : []))) : new Map<string, scoring.ContactFacts>(),
+    tests("account") ? scoring.accountFacts(tx, scopes.flatMap((s) => (s.accountId ? [s.accountId] : []))) : new Map<string, scoring.AccountFacts>(),
   ]);
 
   const plans = new Map<string, Planned[]>();
@@ -95,7 +97,7 @@ export async function scoreLeads(
   }
 
   // Writing: boards first (sorted), then the leads that are free.
-  const processIds = await scoring.processIdsOf(tx, ids);
+  const processIds = [...new Set(scopes.map((l) => l.processId))].sort();
   const boardByProcess = new Map<string, boardsRepo.BoardRow>();
   for (const processId of processIds) {
     const board = await boardsRepo.findBoardByProcess(tx, processId);
@@ -208,7 +210,8 @@ export async function scoreLeads(
     if (lead.status !== "open") continue;
     let salesReadyMarked = false;
     let moved: { fromStage: string; toStage: string } | null = null;
-    const stages = await stagesOf(lead.processId);
+    // Stages matter only to a lead whose flag or column may change.
+    const stages = outcome.crossed || outcome.dropped || outcome.firstScored ? await stagesOf(lead.processId) : [];
     const current = stages.find((s) => s.id === lead.stageId);
     let target: StageRule | null = null;
     if (outcome.crossed && !lead.salesReady && !lead.isTest) {
@@ -227,7 +230,9 @@ export async function scoreLeads(
     }
     if (current && target && target.id !== current.id) {
       moved = { fromStage: current.key, toStage: target.key };
-      moves.set(target.id, [...(moves.get(target.id) ?? []), { leadId: lead.id }]);
+      const moving = moves.get(target.id);
+      if (moving) moving.push({ leadId: lead.id });
+      else moves.set(target.id, [{ leadId: lead.id }]);
       histories.push({
         leadId: lead.id,
         fromStageId: current.id,
@@ -270,11 +275,17 @@ export async function scoreLeads(
     });
     drafts.set(board.id, list);
   }
-  let events = 0;
-  for (const [boardId, list] of drafts) events += (await log.appendAll(boardId, list)).length;
-  // The queue last, in one statement: recording waits on these rows, so they are held only
-  // until commit. A deferred lead's request stays for the next round.
+  // The queue last, in one statement, alongside the events (one round trip less): recording
+  // waits on these rows, so they are held only until commit. A deferred lead's request stays
+  // for the next round.
   const waiting = new Set(deferred);
-  await scoring.servedQueueEntries(tx, served.filter((e) => !waiting.has(e.leadId)));
+  const [events] = await Promise.all([
+    (async () => {
+      let appended = 0;
+      for (const [boardId, list] of drafts) appended += (await log.appendAll(boardId, list)).length;
+      return appended;
+    })(),
+    scoring.servedQueueEntries(tx, served.filter((e) => !waiting.has(e.leadId))),
+  ]);
   return { scored: [...lockedIds], deferred, events };
 }

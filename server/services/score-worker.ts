@@ -98,7 +98,8 @@ export class ScoreWorker {
       const round = await this.round();
       this.options.onRound?.(round, performance.now() - started);
       const claimed = round.scored.length + round.deferred.length;
-      if (claimed >= this.batchSize) next = 0;
+      // More is due, or was queued while this round ran: go again without asking the database when.
+      if (claimed >= this.batchSize || this.wakeRequested) next = 0;
       else {
         const due = await scoring.nextDueAt(this.db);
         let dueIn = due ? Math.max(0, due.getTime() - this.options.now().getTime()) : this.pollMs;

@@ -25,15 +25,15 @@ export interface InteractionRecord {
 }
 
 /**
- * Takes the shared scope locks of these contacts, then reads the open leads their
- * interactions reach. Reading after the lock matters: a rebuild (a new or relinked lead)
+ * Takes the shared scope locks of these contacts and returns their accounts; the caller then
+ * reads the open leads their interactions reach. Reading after the lock matters: a rebuild (a new or relinked lead)
  * holds its scope exclusively until it commits, so every lead is either visible here, or
  * rebuilt later from an interactions table that includes this batch. Recording takes no
  * lock on lead rows (counters and the queue have no foreign key to leads), so it never waits
  * for someone editing a lead while it holds a scope. Repeats if a contact moved to another
  * account meanwhile.
  */
-async function lockForRecording(tx: Tx, contactIds: string[]): Promise<{ accountOf: Map<string, string | null>; reached: scoring.ScoringLead[] }> {
+async function lockForRecording(tx: Tx, contactIds: string[]): Promise<Map<string, string | null>> {
   const locked = new Set<string>();
   let accountOf = await scoring.contactAccounts(tx, contactIds);
   for (;;) {
@@ -41,12 +41,15 @@ async function lockForRecording(tx: Tx, contactIds: string[]): Promise<{ account
     await scoring.lockScopes(tx, keys, "shared");
     for (const key of keys) locked.add(key);
     const now = await scoring.contactAccounts(tx, contactIds);
-    if (contactIds.every((id) => now.get(id) === accountOf.get(id))) {
-      const accountIds = [...new Set([...now.values()].filter((a): a is string => a !== null))];
-      return { accountOf: now, reached: await scoring.leadsReachedBy(tx, contactIds, accountIds) };
-    }
+    if (contactIds.every((id) => now.get(id) === accountOf.get(id))) return now;
     accountOf = now;
   }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 /**
@@ -59,27 +62,35 @@ export async function recordInteractions(tx: Tx, given: InteractionRecord[], now
   // Nothing happens in the future: a time ahead of ours (a channel's clock) is read as now.
   const items = given.map((i) => (i.occurredAt.getTime() > now.getTime() ? { ...i, occurredAt: now } : i));
   const contactIds = [...new Set(items.map((i) => i.contactId))].sort();
-  const { accountOf, reached } = await lockForRecording(tx, contactIds);
-  await scoring.insertInteractions(
-    tx,
-    items.map((i) => ({
-      type: i.type,
-      contactId: i.contactId,
-      occurredAt: i.occurredAt,
-      formId: i.formId ?? null,
-      eventId: i.eventId ?? null,
-      campaign: i.campaign ?? null,
-      url: i.url ?? null,
-      createdAt: now,
-    })),
-  );
-  const models = await scoring.liveModels(tx);
+  const accountOf = await lockForRecording(tx, contactIds);
+  // Independent statements, in one round trip.
+  const [, models] = await Promise.all([
+    scoring.insertInteractions(
+      tx,
+      items.map((i) => ({
+        type: i.type,
+        contactId: i.contactId,
+        occurredAt: i.occurredAt,
+        formId: i.formId ?? null,
+        eventId: i.eventId ?? null,
+        campaign: i.campaign ?? null,
+        url: i.url ?? null,
+        createdAt: now,
+      })),
+    ),
+    scoring.liveModels(tx),
+  ]);
   if (models.length === 0) return { leadIds: [] };
+  // Account leads matter only to account models: without one, a contact's own leads are all it reaches.
+  const accountIds = models.some((m) => m.target === "account")
+    ? [...new Set([...accountOf.values()].filter((a): a is string => a !== null))]
+    : [];
+  const reached = await scoring.leadsReachedBy(tx, contactIds, accountIds);
   const byContact = new Map<string, scoring.ScoringLead[]>();
   const byAccount = new Map<string, scoring.ScoringLead[]>();
   for (const lead of reached) {
-    if (lead.contactId) byContact.set(lead.contactId, [...(byContact.get(lead.contactId) ?? []), lead]);
-    if (lead.accountId) byAccount.set(lead.accountId, [...(byAccount.get(lead.accountId) ?? []), lead]);
+    if (lead.contactId) push(byContact, lead.contactId, lead);
+    if (lead.accountId) push(byAccount, lead.accountId, lead);
   }
   const deltas = new Map<string, scoring.CounterDelta>();
   for (const item of items) {

@@ -18,11 +18,12 @@
  *   BENCH_RATE (default 1000)              interactions per second in the latency phase
  *   BENCH_SECONDS (default 10)             length of the latency phase
  *   BENCH_DATABASE_URL                     run the server on PostgreSQL instead of embedded PGlite
+ *   BENCH_SERVER_NODE_OPTIONS              NODE_OPTIONS for the server (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
  *
  * Goals (reported, not asserted): ≥ 20,000 interactions/s on PostgreSQL; p99 ≤ 250 ms.
  */
 import http from "node:http";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -33,7 +34,7 @@ import type { ImportView } from "../../shared/schemas/imports.ts";
 import type { ScoringModelView } from "../../shared/schemas/scoring.ts";
 import { startServerProcess } from "../support/server-process.ts";
 import { login } from "../support/server.ts";
-import { percentile, printTable, type BenchRow } from "./stats.ts";
+import { percentile, report, type BenchRow } from "./stats.ts";
 
 const leadCount = Number(process.env.BENCH_LEADS ?? 2000);
 const total = Number(process.env.BENCH_INTERACTIONS ?? 100_000);
@@ -69,10 +70,12 @@ function importLeads(url: string, cookie: string, emails: string[]): Promise<str
   });
 }
 
-async function queueDue(url: string): Promise<number> {
+async function metric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  return Number(/^scoring_queue_due (\d+)/m.exec(text)?.[1] ?? "NaN");
+  return Number(new RegExp(`^${name} ([\\d.e+-]+)`, "m").exec(text)?.[1] ?? "NaN");
 }
+
+const queueDue = (url: string) => metric(url, "scoring_queue_due");
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "lpb-scoring-bench-"));
@@ -83,6 +86,8 @@ async function main(): Promise<void> {
     BOOTSTRAP_ADMIN_EMAIL: adminEmail,
     BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: dataDir }),
+    // For profiling the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
   });
   const rows: BenchRow[] = [];
   const results: Record<string, unknown> = { database: databaseUrl ? "postgres" : "pglite", leads: leadCount };
@@ -94,11 +99,24 @@ async function main(): Promise<void> {
     const run = Date.now().toString(36);
     const emails = Array.from({ length: leadCount }, (_, i) => `b${i}.${run}@bench.example`);
 
+    // A database kept from an earlier run keeps that run's live model, which would score every
+    // lead twice: take earlier bench models back to draft first (nothing to do on a fresh one).
+    const { models: earlier } = await json<{ models: ScoringModelView[] }>(await fetch(`${url}/api/scoring-models`, { headers: { cookie } }));
+    for (const m of earlier.filter((m) => m.status === "live" && m.name.startsWith("Bench model "))) {
+      await json(await fetch(`${url}/api/scoring-models/${m.id}`, { method: "PATCH", headers: auth, body: JSON.stringify({ status: "draft" }) }));
+      for (;;) {
+        const { model: now } = await json<{ model: ScoringModelView }>(await fetch(`${url}/api/scoring-models/${m.id}`, { headers: { cookie } }));
+        if (now.rescore?.status !== "running") break;
+        await sleep(250);
+      }
+    }
+
     console.log(`server ${url} (${results.database}); importing ${leadCount} leads…`);
     const importId = await importLeads(url, cookie, emails);
     for (;;) {
       const view = await json<ImportView>(await fetch(`${url}/api/imports/${importId}`, { headers: { cookie } }));
-      if (view.status !== "running") break;
+      if (view.status === "done") break;
+      if (view.status !== "running") throw new Error(`the import of the bench leads ended ${view.status}: ${JSON.stringify(view).slice(0, 500)}`);
       await sleep(250);
     }
     const { key } = await json<{ key: string }>(
@@ -153,22 +171,24 @@ async function main(): Promise<void> {
     });
     const joined = (await socket.timeout(10_000).emitWithAck("board:join", {})) as Ack<BoardSnapshot>;
     if (!joined.ok) throw new Error(`join failed: ${joined.error.message}`);
-    const leadByContact = new Map(joined.data.leads.filter((l) => l.contactId).map((l) => [l.contactId!, l.id]));
-    const contactIds = [...leadByContact.keys()];
+    // Posted by email, matched by the card's contact name ("Bench<i> Person" from the import):
+    // the snapshot only carries the first page of each column, and the latency phase spreads over every lead.
     const pending = new Map<string, number>();
     const latencies: number[] = [];
     socket.on("board:event", (event: BoardEvent) => {
-      if (event.type !== "lead.scored") return;
-      const t0 = pending.get(event.lead.id);
+      if (event.type !== "lead.scored" || !event.lead.contactName) return;
+      const t0 = pending.get(event.lead.contactName);
       if (t0 === undefined) return;
-      pending.delete(event.lead.id);
+      pending.delete(event.lead.contactName);
       latencies.push(performance.now() - t0);
     });
     const tickMs = 50;
     const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
-    console.log(`latency: ${rate}/s for ${seconds}s (${perTick} per ${tickMs} ms) to ${contactIds.length} leads…`);
+    console.log(`latency: ${rate}/s for ${seconds}s (${perTick} per ${tickMs} ms) to ${leadCount} leads…`);
     let cursor = 0;
     let sent = 0;
+    let skipped = 0;
+    const roundsBefore = { n: await metric(url, "scoring_round_duration_seconds_count"), s: await metric(url, "scoring_round_duration_seconds_sum") };
     const phaseStart = performance.now();
     const inflight: Promise<unknown>[] = [];
     for (let tick = 0; performance.now() - phaseStart < seconds * 1000; tick++) {
@@ -177,12 +197,15 @@ async function main(): Promise<void> {
       if (wait > 0) await sleep(wait);
       const items = [];
       for (let i = 0; i < perTick; i++) {
-        const contactId = contactIds[cursor++ % contactIds.length]!;
-        const leadId = leadByContact.get(contactId)!;
-        if (pending.has(leadId)) continue;
-        pending.set(leadId, performance.now());
+        const index = cursor++ % leadCount;
+        const name = `Bench${index} Person`;
+        if (pending.has(name)) {
+          skipped++;
+          continue;
+        }
+        pending.set(name, performance.now());
         // Only "each" conditions: every one of these changes the score, so every one has its event.
-        items.push({ type: everyTime[sent++ % everyTime.length], contactId });
+        items.push({ type: everyTime[sent++ % everyTime.length], email: emails[index] });
       }
       if (items.length > 0) inflight.push(post(items));
     }
@@ -192,12 +215,22 @@ async function main(): Promise<void> {
     latencies.sort((a, b) => a - b);
     const p50 = percentile(latencies, 50);
     const p99 = percentile(latencies, 99);
-    results.latency = { rate, seconds, sent, received: latencies.length, lost: pending.size, p50Ms: p50, p99Ms: p99, maxMs: latencies.at(-1) };
-    rows.push({ what: `interaction → score event p50/p99 at ${rate}/s (${results.database})`, figure: `${p50.toFixed(0)} / ${p99.toFixed(0)} ms`, baseline: "—", ratio: "—", goal: "p99 ≤ 250 ms", pass: p99 <= 250 && pending.size === 0 });
+    const rounds = (await metric(url, "scoring_round_duration_seconds_count")) - roundsBefore.n;
+    const roundMs = (((await metric(url, "scoring_round_duration_seconds_sum")) - roundsBefore.s) * 1000) / Math.max(1, rounds);
+    results.latency = { rate, seconds, rounds, meanRoundMs: Math.round(roundMs), sent, skipped, received: latencies.length, lost: pending.size, p50Ms: p50, p99Ms: p99, maxMs: latencies.at(-1) };
+    const latencyRow: BenchRow = {
+      what: `interaction -> score event at a client, p99 @${rate}/s`,
+      figure: `${p99.toFixed(0)} ms (${results.database})`,
+      baseline: `p50 ${p50.toFixed(0)} ms`,
+      ratio: "—",
+      goal: "<= 250 ms",
+      pass: p99 <= 250 && pending.size === 0,
+    };
 
     // 2. Throughput: ingested and scored.
     console.log(`throughput: ${total} interactions in batches of ${batchSize}, ${senders} senders…`);
     let next = 0;
+    const scoredBefore = await metric(url, "leads_scored_total");
     const started = performance.now();
     await Promise.all(
       Array.from({ length: senders }, async () => {
@@ -226,20 +259,28 @@ async function main(): Promise<void> {
     const scored = performance.now() - started;
     const perSecond = Math.round(total / (scored / 1000));
     console.log(`  ${perSecond}/s (ingest alone ${Math.round(total / (ingested / 1000))}/s)`);
-    results.throughput = { interactions: total, ingestSeconds: ingested / 1000, ingestedAndScoredSeconds: scored / 1000, perSecond };
-    rows.push({ what: `interactions ingested and scored/s (${results.database})`, figure: String(perSecond), baseline: `ingest only ${Math.round(total / (ingested / 1000))}/s`, ratio: "—", goal: "≥ 20,000/s on PostgreSQL", pass: databaseUrl ? perSecond >= 20_000 : null });
-
-    printTable(rows);
-    const out = path.join(tmpdir(), `scoring-bench-${results.database}.json`);
-    writeFileSync(out, JSON.stringify(results, null, 2));
-    console.log(JSON.stringify(results, null, 2));
-    console.log(`results written to ${out}`);
+    // Lead evaluations per interaction: how well bursts on one lead coalesce into one score change.
+    const evaluations = (await metric(url, "leads_scored_total")) - scoredBefore;
+    results.throughput = { interactions: total, ingestSeconds: ingested / 1000, ingestedAndScoredSeconds: scored / 1000, perSecond, leadEvaluations: evaluations };
+    rows.push({
+      what: "interactions ingested and scored/s",
+      figure: `${perSecond} (${results.database})`,
+      baseline: `ingest only ${Math.round(total / (ingested / 1000))}/s`,
+      ratio: "—",
+      // PGlite is one embedded connection: reported, but the goal is for PostgreSQL.
+      goal: ">= 20,000/s",
+      pass: databaseUrl ? perSecond >= 20_000 : null,
+    });
+    rows.push(latencyRow);
+    report("scoring", rows, results);
   } catch (err) {
     console.error(server.lines.slice(-40).join("\n"), "\nserver exit", server.child.exitCode, server.child.signalCode);
     throw err;
   } finally {
     socket?.close();
-    await server.stop();
+    // A server stuck in its shutdown (say, behind a failed import) is killed, never left running.
+    await Promise.race([server.stop(), sleep(15_000)]);
+    if (server.child.exitCode === null && server.child.signalCode === null) await server.stop("SIGKILL");
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

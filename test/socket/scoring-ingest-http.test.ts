@@ -43,6 +43,16 @@ describe.each(drivers)("live scores over HTTP on %s", (driver) => {
     expect(await w.scoreOf(lead.id, model.id)).toMatchObject({ score: 15, previousScore: 5, grade: "Low" });
   });
 
+  it("an id posted in uppercase counts like the same id in lowercase", async () => {
+    const contact = await makeContact(w.db(), { jobTitle: "Analyst" });
+    const lead = await w.lead({ contactId: contact.id });
+    await w.drain();
+    const res = await w.ingest([{ type: "form_submitted", contactId: contact.id.toUpperCase() }]);
+    expect(res.body).toEqual({ accepted: 1, rejected: [] });
+    await w.drain();
+    expect((await w.scoreOf(lead.id, model.id))?.score).toBe(5);
+  });
+
   it("rejects bad items by index and records the good ones", async () => {
     const contact = await makeContact(w.db());
     const lead = await w.lead({ contactId: contact.id });
