@@ -206,9 +206,12 @@ export class LeadService {
       // lock is the one the event append takes anyway (lead, then board); it is taken as late
       // as it can be (after the history and audit rows, which need no rank), since every
       // other move on the board waits while it is held.
-      await boardsRepo.lockBoard(tx, board.id);
-      const rank = await this.rankFor(tx, lead.id, to.id, input);
-      await leadsRepo.updateLeadPlacement(tx, lead.id, { stageId: to.id, rank, stageChanged, now });
+      //
+      // Statements that need no answer from the one before are sent together (the driver
+      // writes them in call order on the transaction's connection, and the server runs them in
+      // that order): the column read goes with the lock, whose statement it follows, and the
+      // placement with the event. Three round trips under the lock, with the commit.
+      const [, rank] = await Promise.all([boardsRepo.lockBoard(tx, board.id), this.rankFor(tx, lead.id, to.id, input)]);
       const card: LeadCard = {
         ...current,
         stageId: to.id,
@@ -218,14 +221,17 @@ export class LeadService {
         updatedAt: now.toISOString(),
         ...(stageChanged ? { stageEnteredAt: now.toISOString() } : {}),
       };
-      await log.append(board.id, {
-        type: "lead.moved",
-        actor: toEventActor(actor),
-        lead: card,
-        fromStage: from.key,
-        toStage: to.key,
-        ...(plan.ticks.length > 0 ? { flagsSet: [...plan.ticks] } : {}),
-      });
+      await Promise.all([
+        leadsRepo.updateLeadPlacement(tx, lead.id, { stageId: to.id, rank, stageChanged, now }),
+        log.append(board.id, {
+          type: "lead.moved",
+          actor: toEventActor(actor),
+          lead: card,
+          fromStage: from.key,
+          toStage: to.key,
+          ...(plan.ticks.length > 0 ? { flagsSet: [...plan.ticks] } : {}),
+        }),
+      ]);
       return card;
     });
   }
