@@ -9,6 +9,7 @@
  *                                      on a PostgreSQL server: each bench gets a database of its
  *                                      own on it (created empty, dropped afterwards)
  *   npm run bench -- fanout moves      only the named benches
+ *   BENCH_RESULTS=path                 where the JSON goes (default ./bench-results.json)
  *
  * Every bench also runs on its own: `npx tsx test/bench/<name>-bench.ts` (sizes in each
  * file's header). Goals are reported, never asserted: the exit code says only whether every
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
     const rows = results.flatMap((r) => r.rows.map((row) => ({ ...row, what: `${r.bench}: ${row.what}` })));
     console.log(`\nAll rows (${String(host.database)}):`);
     printTable(rows);
-    const file = path.join(process.cwd(), "bench-results.json");
+    const file = process.env.BENCH_RESULTS ?? path.join(process.cwd(), "bench-results.json");
     writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine: host, results, failed }, null, 2));
     console.log(`results written to ${file}`);
     if (failed.length > 0) {
