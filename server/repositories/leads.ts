@@ -4,7 +4,7 @@ import { accounts, contacts, forms, leads, leadScores, leadHistory, marketingEve
 import type { CardScore, LeadCard } from "../../shared/board.ts";
 import type { LeadScope } from "../../shared/domain/role-rules.ts";
 import { flagProperty, type LeadFlag } from "../../shared/domain/stages.ts";
-import { anyId, type Executor, type Tx } from "../db/client.ts";
+import { anyId, uuidList, type Executor, type Tx } from "../db/client.ts";
 
 export type LeadRow = typeof leads.$inferSelect;
 export type NewLead = typeof leads.$inferInsert;
@@ -382,43 +382,66 @@ export async function lockLeads(tx: Tx, leadIds: readonly string[]): Promise<Map
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-/** New leads as intake makes them, in one statement with one JSON parameter (no per-value SQL building). */
+/**
+ * `lastRankInStage` for an import's appends: with the process in the condition the open-column
+ * index (process, stage, rank) answers from its last entry, where the stage alone made the
+ * planner sort every open lead of the stage, tens of milliseconds a batch on a large board.
+ */
+export async function lastOpenRank(tx: Tx, processId: string, stageId: string): Promise<string | null> {
+  const rows = await tx
+    .select({ rank: leads.rank })
+    .from(leads)
+    .where(and(eq(leads.processId, processId), eq(leads.stageId, stageId), eq(leads.status, "open")))
+    .orderBy(desc(leads.rank))
+    .limit(1);
+  return rows[0]?.rank ?? null;
+}
+
+/** New leads as intake makes them: what differs per lead; the rest is the same for the whole batch. */
 export interface ImportedLead {
   id: string;
   topic: string;
   contactId: string | null;
   accountId: string | null;
   campaign: string | null;
-  processId: string;
-  stageId: string;
   rank: string;
-  source: LeadRow["source"];
   version: number;
-  at: Date;
 }
 
-export async function insertLeads(tx: Tx, rows: ImportedLead[]): Promise<void> {
+/**
+ * New leads in one statement, with one JSON parameter (no per-value SQL building). Short keys
+ * and the batch's common values as their own parameters: the JSON is parsed by PostgreSQL,
+ * so every byte of it costs on both sides.
+ */
+export async function insertLeads(
+  tx: Tx,
+  common: { processId: string; stageId: string; source: LeadRow["source"]; at: Date },
+  rows: ImportedLead[],
+): Promise<void> {
   if (rows.length === 0) return;
+  const payload = JSON.stringify(rows.map((l) => ({ i: l.id, t: l.topic, c: l.contactId, a: l.accountId, g: l.campaign, r: l.rank, v: l.version })));
+  const at = common.at.toISOString();
   await tx.execute(sql`
     insert into leads (id, topic, contact_id, account_id, campaign, process_id, stage_id, rank, source, version,
       stage_entered_at, created_at, updated_at)
-    select x.id, x.topic, x."contactId", x."accountId", x.campaign, x."processId", x."stageId", x.rank, x.source::lead_source,
-      x.version, x.at, x.at, x.at
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id uuid, topic text, "contactId" uuid, "accountId" uuid,
-      campaign text, "processId" uuid, "stageId" uuid, rank text, source text, version int, at timestamptz)`);
+    select x.i, x.t, x.c, x.a, x.g, ${common.processId}::uuid, ${common.stageId}::uuid, x.r, ${common.source}::lead_source,
+      x.v, ${at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz
+    from jsonb_to_recordset(${payload}::jsonb) as x(i uuid, t text, c uuid, a uuid, g text, r text, v int)`);
 }
 
-/** Stage-history entries of new leads (no from-stage), in the given order. */
+/** Stage-history entries of new leads (no from-stage), all alike but for the lead, in the given order. */
 export async function insertHistoryEntries(
   tx: Tx,
-  entries: Array<{ leadId: string; toStageId: string; reason: "manual" | "automation"; actorId: string | null; actorName: string; at: Date }>,
+  leadIds: readonly string[],
+  entry: { toStageId: string; reason: "manual" | "automation"; actorId: string | null; actorName: string; at: Date },
 ): Promise<void> {
-  if (entries.length === 0) return;
+  if (leadIds.length === 0) return;
   await tx.execute(sql`
     insert into lead_history (lead_id, to_stage_id, reason, actor_id, actor_name, at)
-    select x."leadId", x."toStageId", x.reason::move_reason, x."actorId", x."actorName", x.at
-    from jsonb_to_recordset(${JSON.stringify(entries)}::jsonb) as x("leadId" uuid, "toStageId" uuid, reason text,
-      "actorId" uuid, "actorName" text, at timestamptz)`);
+    select x.id, ${entry.toStageId}::uuid, ${entry.reason}::move_reason, ${entry.actorId}::uuid, ${entry.actorName},
+      ${entry.at.toISOString()}::timestamptz
+    from unnest(${uuidList(leadIds)}) with ordinality as x(id, ord)
+    order by x.ord`);
 }
 
 /** Merged intake into open leads: topic, campaign and contact set, version bumped by `bumps`, in one statement. */

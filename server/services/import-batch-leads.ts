@@ -134,7 +134,24 @@ export async function upsertLeads(
     const lead = states.get(id)!;
     return { isNew: lead.isNew, card: lead.isNew ? newCard(lead, contacts.states, accounts, now) : undefined };
   });
-  return { results, rebuild };
+  return { results, rebuild, fresh: freshLeads(all, contacts.states, accounts) };
+}
+
+/**
+ * New leads whose contact (if any) and accounts are new in this batch too, with those
+ * accounts. Nobody outside the batch's transaction can see such records yet, so no
+ * interaction can have been recorded for them: their counters are empty without a rebuild.
+ */
+function freshLeads(all: LeadState[], contacts: Map<string, ContactState>, accounts: Accounts): Map<string, string[]> {
+  const fresh = new Map<string, string[]>();
+  for (const lead of all) {
+    if (!lead.isNew) continue;
+    const contact = lead.contactId ? contacts.get(lead.contactId) : undefined;
+    if (lead.contactId && !contact?.isNew) continue;
+    const scopes = [lead.accountId, contact?.accountId ?? null].filter((a): a is string => a !== null);
+    if (scopes.every((a) => accounts.created.has(a))) fresh.set(lead.id, scopes);
+  }
+  return fresh;
 }
 
 /** `LeadService.createInTransaction` for many leads: the default board's first stage, at the bottom, in row order. */
@@ -146,34 +163,31 @@ async function createLeads(tx: Tx, actor: Actor, created: LeadState[], now: Date
   if (!firstStage) throw new Error(`process ${board.processId} has no stages`);
   // Lock the board row before reading the last rank, so concurrent creations append in turn.
   await boardsRepo.lockBoard(tx, board.id);
-  const ranks = ranksAfter(await leadsRepo.lastRankInStage(tx, firstStage.id), created.length);
+  const ranks = ranksAfter(await leadsRepo.lastOpenRank(tx, board.processId, firstStage.id), created.length);
   await leadsRepo.insertLeads(
     tx,
+    { processId: board.processId, stageId: firstStage.id, source: "import", at: now },
     created.map((lead, i) => ({
       id: lead.id,
       topic: lead.topic,
       contactId: lead.contactId,
       accountId: lead.accountId,
       campaign: lead.campaign,
-      processId: board.processId,
-      stageId: firstStage.id,
       rank: ranks[i]!,
-      source: "import" as const,
       // A later row of the batch merged into it: as many versions as updates, as row by row.
       version: 1 + lead.bumps,
-      at: now,
     })),
   );
   await leadsRepo.insertHistoryEntries(
     tx,
-    created.map((lead) => ({
-      leadId: lead.id,
+    created.map((lead) => lead.id),
+    {
       toStageId: firstStage.id,
-      reason: actor.kind === "user" ? ("manual" as const) : ("automation" as const),
+      reason: actor.kind === "user" ? "manual" : "automation",
       actorId: actor.id,
       actorName: actor.name,
       at: now,
-    })),
+    },
   );
   created.forEach((lead, i) => {
     lead.processId = board.processId;

@@ -20,7 +20,7 @@ import type { ImportRowValues } from "../../shared/schemas/imports.ts";
 import type { Tx } from "../db/client.ts";
 import * as contactsRepo from "../repositories/contacts.ts";
 import * as matching from "../repositories/matching.ts";
-import { leadIdsFor } from "../repositories/scoring.ts";
+import { leadIdsFor, scheduleScoring } from "../repositories/scoring.ts";
 import type { EventLog } from "./event-log.ts";
 import {
   claim,
@@ -49,7 +49,7 @@ export async function writeRows(tx: Tx, log: EventLog, job: BatchContext, rows: 
   const contacts = await upsertContacts(tx, job, rows, people, accounts, now);
   if (job.kind === "contacts") return contacts.results.map((c) => (c?.created ? "created" : "updated"));
   const leads = await upsertLeads(tx, log, job, rows, contacts, accounts, now);
-  await rescore(tx, leads.rebuild, contacts.relinked, contacts.changed, now);
+  await rescore(tx, leads.rebuild, contacts.relinked, contacts.changed, now, leads.fresh);
   return leads.results;
 }
 
@@ -158,7 +158,8 @@ async function upsertContacts(
   const all = [...states.values()];
   await contactsRepo.insertContacts(
     tx,
-    all.filter((s) => s.isNew).map(({ isNew: _n, dirty: _d, ...c }) => ({ ...c, source: job.channel.source, at: now })),
+    { source: job.channel.source, at: now },
+    all.filter((s) => s.isNew).map(({ isNew: _n, dirty: _d, ...c }) => c),
   );
   await contactsRepo.updateContacts(
     tx,
@@ -173,16 +174,31 @@ async function upsertContacts(
 /**
  * Scoring after the batch: new and relinked leads have their counters rebuilt, leads of a
  * contact that moved to another account too (with both accounts' leads), and leads of
- * contacts whose fields changed are evaluated again.
+ * contacts whose fields changed are evaluated again. A lead as new as its contact and
+ * accounts (`fresh`) has nothing to count yet: it is only scheduled, which spares the
+ * rebuild's locks and reads when a file brings new people at new companies.
  */
-async function rescore(tx: Tx, leadIds: Iterable<string>, relinked: Map<string, Set<string>>, changed: Set<string>, now: Date) {
+async function rescore(
+  tx: Tx,
+  leadIds: Iterable<string>,
+  relinked: Map<string, Set<string>>,
+  changed: Set<string>,
+  now: Date,
+  fresh: Map<string, string[]> = new Map(),
+) {
   const rebuild = new Set(leadIds);
   const scopes: string[] = [];
+  const movedInto = new Set<string>();
   if (relinked.size > 0) {
     const accountIds = [...new Set([...relinked.values()].flatMap((s) => [...s]))];
     for (const id of await leadIdsFor(tx, { contactIds: [...relinked.keys()], accountIds })) rebuild.add(id);
     scopes.push(...accountIds, ...relinked.keys());
+    for (const a of accountIds) movedInto.add(a);
   }
+  // An existing contact that moved to a new account brings its interactions: that account's leads are rebuilt.
+  const scheduleOnly = [...rebuild].filter((id) => fresh.get(id)?.every((a) => !movedInto.has(a)));
+  for (const id of scheduleOnly) rebuild.delete(id);
+  if (scheduleOnly.length > 0) await scheduleScoring(tx, scheduleOnly, now);
   if (rebuild.size > 0) await rebuildLeads(tx, [...rebuild], now, scopes);
   const onlyChanged = [...changed].filter((id) => !relinked.has(id));
   if (onlyChanged.length > 0) await fieldsChanged(tx, { contactIds: onlyChanged }, now);

@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { ImportField, ImportKind } from "../../shared/domain/csv-columns.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { importRow, type ImportRowValues } from "../../shared/schemas/imports.ts";
-import type { DecodedRecord } from "./import-csv.ts";
+import { decodeRecords, type DecodedRecord, type FramedRecord } from "./import-csv.ts";
 
 export type RowOutcome =
   | { row: number; values: ImportRowValues }
@@ -48,6 +48,20 @@ export function rowValues(record: DecodedRecord, columns: ReadonlyArray<ImportFi
     if (value) clean[field] = value;
   }
   return { row, values: clean };
+}
+
+/** A batch's rows decoded and checked: rows the framer refused first, then each row's values or error. */
+export function decodeBatch(
+  batch: readonly FramedRecord[],
+  delimiter: string,
+  columns: ReadonlyArray<ImportField | null>,
+  kind: ImportKind,
+): RowOutcome[] {
+  const framed = batch.filter((r): r is { row: number; text: string } => "text" in r);
+  return [
+    ...batch.filter((r): r is { row: number; error: string } => "error" in r),
+    ...decodeRecords(framed, delimiter).map((record) => rowValues(record, columns, kind)),
+  ];
 }
 
 const codeOf = (err: unknown): string | undefined => {

@@ -10,8 +10,8 @@ import { requirePermission, type Actor } from "./actor.ts";
 import { withBoardEvents, type CommittedEventSink } from "./event-log.ts";
 import { ByteLimit, CsvFramerStream, decodeRecords, type FramedRecord } from "./import-csv.ts";
 import { importHeartbeat, listedErrorsCap, storedErrors, toImportView } from "./import-report.ts";
-import { isTransient, rowValues } from "./import-rows.ts";
-import { rowWriter, writeBatchRows, type RowWriter } from "./import-write.ts";
+import { decodeBatch, isTransient, type RowOutcome } from "./import-rows.ts";
+import { rowWriter, writeBatchRows, WriteAhead, type RowWriter } from "./import-write.ts";
 import type { IntakeChannel, IntakeService, IntakeStrategies } from "./intake-service.ts";
 import type { LeadService } from "./lead-service.ts";
 
@@ -51,6 +51,9 @@ const defaultTopic = "Imported lead";
 const batchAttempts = 3;
 
 class Stopped extends Error {}
+
+/** A batch decoded and checked, waiting for its transaction: `size` rows read (blank ones too), `total` read from the file by then. */
+type PreparedBatch = { outcomes: RowOutcome[]; size: number; total: number; final: boolean };
 
 interface Job {
   id: string;
@@ -260,35 +263,49 @@ export class ImportService {
     }
   }
 
+  /**
+   * Reads the rows and writes them a batch at a time. One batch is written while the next is
+   * read and decoded, no more: the input stays paused (backpressure) while a full batch waits
+   * for the write before it, so memory holds at most two batches whatever the file's size.
+   */
   private async run(job: Job): Promise<void> {
     let batch: FramedRecord[] = [];
+    const writes = new WriteAhead(() => {
+      if (!job.framer.destroyed) job.framer.destroy(new Stopped());
+    });
+    const flush = async (final: boolean) => {
+      const prepared = this.prepare(job, batch, final);
+      batch = [];
+      await writes.start(() => this.writeBatch(job, prepared));
+    };
     try {
       for (;;) {
         let next: IteratorResult<FramedRecord>;
         try {
           next = await job.records.next();
         } catch (err) {
+          await writes.settle();
           // The input failed (size limit, hang-up): the whole rows read before it still count.
-          if (!(err instanceof Stopped)) await this.writeBatch(job, batch, false);
-          batch = [];
+          if (!(err instanceof Stopped)) await flush(false);
+          await writes.settle();
           throw err;
         }
         if (next.done) break;
         if (job.seen >= this.limits.maxRows) {
-          await this.writeBatch(job, batch, false);
-          batch = [];
+          await flush(false);
+          await writes.settle();
           throw new DomainError("PAYLOAD_TOO_LARGE", `The file has more than ${this.limits.maxRows} rows`);
         }
         job.seen++;
         batch.push(next.value);
-        if (batch.length >= this.limits.batchSize) {
-          await this.writeBatch(job, batch, false);
-          batch = [];
-        }
+        if (batch.length >= this.limits.batchSize) await flush(false);
       }
-      await this.writeBatch(job, batch, true);
+      await flush(true);
+      await writes.settle();
     } catch (err) {
-      await this.fail(job, err);
+      // A write still running ends first: its outcome (or its failure) comes before the import's end.
+      await writes.drain();
+      await this.fail(job, writes.failed ? writes.failed.err : err);
     }
   }
 
@@ -332,14 +349,15 @@ export class ImportService {
     }
   }
 
+  /** Decodes and checks a batch's rows (CPU only: done while the batch before is being written). */
+  private prepare(job: Job, batch: FramedRecord[], final: boolean): PreparedBatch {
+    return { outcomes: decodeBatch(batch, job.delimiter, job.columns, job.kind), size: batch.length, total: job.seen, final };
+  }
+
   /** One transaction: the batch's rows (written at once; see import-write.ts) and the import's progress. */
-  private async writeBatch(job: Job, batch: FramedRecord[], final: boolean): Promise<void> {
-    if (batch.length === 0 && !final) return;
-    const framed = batch.filter((r): r is { row: number; text: string } => "text" in r);
-    const outcomes = [
-      ...batch.filter((r): r is { row: number; error: string } => "error" in r),
-      ...decodeRecords(framed, job.delimiter).map((record) => rowValues(record, job.columns, job.kind)),
-    ];
+  private async writeBatch(job: Job, prepared: PreparedBatch): Promise<void> {
+    const { outcomes, size, total, final } = prepared;
+    if (size === 0 && !final) return;
     for (let attempt = 1; ; attempt++) {
       const now = job.clock();
       try {
@@ -353,8 +371,8 @@ export class ImportService {
             errorsNotListed: job.errorsNotListed + errors.length - listed,
           };
           const row = await importsRepo.recordProgress(tx, job.id, {
-            total: job.seen,
-            processed: job.committed.processed + batch.length,
+            total,
+            processed: job.committed.processed + size,
             created: job.committed.created + created,
             updated: job.committed.updated + updated,
             ...(errors.length > 0 ? { errors: storedErrors(pending) } : {}),
@@ -365,7 +383,7 @@ export class ImportService {
           return { row, created, updated, pending };
         });
         job.committed = {
-          processed: job.committed.processed + batch.length,
+          processed: job.committed.processed + size,
           created: job.committed.created + created,
           updated: job.committed.updated + updated,
         };

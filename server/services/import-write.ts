@@ -108,3 +108,40 @@ async function accountLead(
   await matching.registerKeys(tx, keysFor(job.strategies.allLead, keyValues, id));
   return "created";
 }
+
+/**
+ * Writes one batch at a time while the caller prepares the next: `start` waits for the write
+ * before it. A failed write is kept for `settle` to throw, and `onFailure` is told at once
+ * (to stop reading rather than wait for the next batch).
+ */
+export class WriteAhead {
+  private writing: Promise<void> | undefined;
+  private failure: { err: unknown } | undefined;
+
+  constructor(private readonly onFailure: () => void) {}
+
+  /** The error of a write that failed, if one did. */
+  get failed(): { err: unknown } | undefined {
+    return this.failure;
+  }
+
+  async start(write: () => Promise<void>): Promise<void> {
+    await this.settle();
+    this.writing = write().catch((err: unknown) => {
+      this.failure = { err };
+      this.onFailure();
+    });
+  }
+
+  /** Waits for the write in flight; throws if a write failed. */
+  async settle(): Promise<void> {
+    await this.drain();
+    if (this.failure) throw this.failure.err;
+  }
+
+  /** Waits for the write in flight, whatever its outcome. */
+  async drain(): Promise<void> {
+    await this.writing;
+    this.writing = undefined;
+  }
+}

@@ -95,6 +95,13 @@ function memoryOf(pid: number): { rss: number; hwm: number } {
   return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 };
 }
 
+/** CPU seconds the process has used (user + system): less sensitive to a busy machine than wall time. */
+function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+  // utime and stime are fields 14 and 15 of stat, 12 and 13 after the pid and the name.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "lpb-import-bench-"));
   const server = startServerProcess({
@@ -112,6 +119,7 @@ async function main(): Promise<void> {
     const cookie = await login(url, email, password);
     const pid = server.child.pid!;
     const before = memoryOf(pid);
+    const cpuBefore = cpuSecondsOf(pid);
     console.log(`server ${url} (${databaseUrl ? "postgres" : "pglite"}), pid ${pid}; importing ${rows} ${kind}; RSS before ${before.rss.toFixed(0)} MB (peak so far ${before.hwm.toFixed(0)} MB)`);
 
     const started = performance.now();
@@ -133,6 +141,7 @@ async function main(): Promise<void> {
     }
     const seconds = (performance.now() - started) / 1000;
     const after = memoryOf(pid);
+    const serverCpu = cpuSecondsOf(pid) - cpuBefore;
     const rowsPerSecond = Math.round(view.processed / seconds);
     // VmHWM counts start-up too (PGlite's migrations peak high): it speaks for the import only if the import raised it.
     const peakMb = Math.round(after.hwm > before.hwm ? after.hwm : peakRss);
@@ -168,6 +177,8 @@ async function main(): Promise<void> {
         updated: view.updated,
         errors: view.errors.length + view.errorsNotListed,
         seconds: Number(seconds.toFixed(1)),
+        /** The server's CPU time during the import (includes the score worker evaluating the new leads as they come). */
+        serverCpuSeconds: Number(serverCpu.toFixed(1)),
         rowsPerSecond,
         rssBeforeMb: Math.round(before.rss),
         /** VmHWM before the import: start-up (compiling, migrating) may set the peak on its own. */

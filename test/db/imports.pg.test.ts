@@ -1,7 +1,7 @@
 import { PassThrough, Readable } from "node:stream";
-import { count, eq, sql } from "drizzle-orm";
+import { count, eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accounts, contacts, imports, leads } from "../../drizzle/schema.ts";
+import { accounts, contacts, imports, leads, scoreCounters, scoreQueue, scoringModels } from "../../drizzle/schema.ts";
 import type { BoardEvent } from "../../shared/board.ts";
 import type { Db } from "../../server/db/client.ts";
 import { findImport, type ImportRow } from "../../server/repositories/imports.ts";
@@ -12,6 +12,7 @@ import { AuthService } from "../../server/services/auth-service.ts";
 import { failInterruptedImports, failStaleImports, ImportService, toImportView, type ImportRequest, type ImportServiceOptions } from "../../server/services/import-service.ts";
 import { IntakeService } from "../../server/services/intake-service.ts";
 import { LeadService } from "../../server/services/lead-service.ts";
+import { recordInteractions } from "../../server/services/scoring-counters.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { makeUser } from "../support/builders.ts";
 import { drivers, openTestDatabase, type TestDatabase } from "../support/databases.ts";
@@ -313,6 +314,19 @@ describe.each(drivers)("CSV imports on %s", (driver) => {
     expect(emails.sort()).toEqual([`a.${t6}@x.example`, `b.${t6}@x.example`]);
   });
 
+  it("ends at a failed write even while the client sends nothing more (the next batch is read while one is written)", async () => {
+    const t12 = tag();
+    const { input, progress, imports, importId, stored } = await manualImport();
+    input.write(`a.${t12}@x.example,A\nb.${t12}@x.example,B\n`);
+    await until(() => progress.length === 1);
+    await failInterruptedImports(db);
+    // A full batch, then silence: its write rolls back, and the import must not wait for more input.
+    input.write(`c.${t12}@x.example,C\nd.${t12}@x.example,D\n`);
+    await imports.settled(importId);
+    expect(await stored()).toMatchObject({ status: "failed", processed: 2 });
+    input.destroy();
+  });
+
   it("on several nodes: a sweep leaves an import with a fresh heartbeat running, and fails one gone silent", async () => {
     const t10 = tag();
     // Node A streams an import; another node's sweep runs meanwhile.
@@ -421,5 +435,47 @@ describe.each(drivers)("CSV imports on %s", (driver) => {
     expect(await stored()).toMatchObject({ status: "failed", processed: 2, failure: "the server stopped during the import; 2 rows were imported" });
     expect(input.destroyed).toBe(true);
     await imports.settled(importId);
+  });
+
+  it("builds the scoring counters of imported leads from what their contacts and accounts did, and schedules every new lead", async () => {
+    const t11 = tag();
+    const condition = { kind: "behavior" as const, interaction: "form_submitted" as const, points: 10, frequency: "each" as const };
+    const models = await db
+      .insert(scoringModels)
+      .values([
+        { name: `contact ${t11}`, target: "contact" as const, threshold: 100, status: "live" as const, conditions: [condition] },
+        { name: `account ${t11}`, target: "account" as const, threshold: 100, status: "live" as const, conditions: [condition] },
+      ])
+      .returning();
+    try {
+      // A known person who filled a form, and a colleague at the same (existing) company.
+      const known = await knownContact({ email: `scored.${t11}@x.example` });
+      const company = `Scored ${t11}`;
+      await importCsv(`Email,Company\nscored.${t11}@x.example,${company}\n`, { kind: "contacts" });
+      await db.transaction((tx) => recordInteractions(tx, [{ type: "form_submitted", contactId: known.id, occurredAt: new Date() }], new Date()));
+      const csv = [
+        "Email,First Name,Company,Topic",
+        `scored.${t11}@x.example,Sam,${company},Scored topic`,
+        `colleague.${t11}@x.example,Cy,${company},Scored topic`,
+        `new.${t11}@x.example,Nu,Brand new ${t11},Scored topic`,
+      ].join("\n");
+      expect(await importCsv(csv, { kind: "leads" })).toMatchObject({ status: "done", created: 3 });
+      const leadOf = async (email: string) =>
+        (await db.select({ id: leads.id }).from(leads).innerJoin(contacts, eq(contacts.id, leads.contactId)).where(eq(contacts.email, email)))[0]!.id;
+      const [own, colleague, fresh] = [await leadOf(`scored.${t11}@x.example`), await leadOf(`colleague.${t11}@x.example`), await leadOf(`new.${t11}@x.example`)];
+      const countersOf = async (leadId: string) =>
+        (await db.select().from(scoreCounters).where(eq(scoreCounters.leadId, leadId)))
+          .map((c) => [models.findIndex((m) => m.id === c.modelId), c.count])
+          .sort();
+      // Its own form counts for the contact model and the account model; the colleague's account lead sees it too.
+      expect(await countersOf(own)).toEqual([[0, 1], [1, 1]]);
+      expect(await countersOf(colleague)).toEqual([[1, 1]]);
+      // A new person at a new company: nothing to count, but evaluated like the others.
+      expect(await countersOf(fresh)).toEqual([]);
+      const queued = new Set((await db.select({ id: scoreQueue.leadId }).from(scoreQueue)).map((q) => q.id));
+      expect([own, colleague, fresh].every((id) => queued.has(id))).toBe(true);
+    } finally {
+      await db.update(scoringModels).set({ status: "draft" }).where(inArray(scoringModels.id, models.map((m) => m.id)));
+    }
   });
 });
