@@ -58,8 +58,11 @@ export async function servedQueueEntries(tx: Tx, entries: readonly QueueEntry[])
   await tx.execute(sql`
     with served as (
       select q.lead_id from score_queue q
-      join unnest(${uuidList(requests.map((e) => e.leadId))}, ${`{${requests.map((e) => e.mark).join(",")}}`}::bigint[]) as x(lead_id, mark)
-        on q.lead_id = x.lead_id and q.mark = x.mark
+      where q.lead_id = any(${uuidList(requests.map((e) => e.leadId))})
+        -- Marks come from one sequence, so a mark names one request: matching both lists is
+        -- matching the pairs. (A join with unnest made the planner, on the queue's stale
+        -- statistics, compare every listed pair with every row: 30-40 ms a batch, 2 ms now.)
+        and q.mark = any(${`{${requests.map((e) => e.mark).join(",")}}`}::bigint[])
       order by q.lead_id
       for update of q)
     delete from score_queue using served where score_queue.lead_id = served.lead_id`);
