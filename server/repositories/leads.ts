@@ -203,11 +203,24 @@ export async function neighbourRank(
   return rows[0]?.rank ?? null;
 }
 
+/**
+ * The last open rank of a column. The stage's process is in the condition so that the
+ * open-column index (process, stage, rank) answers from its last entry: with the stage alone,
+ * on stale statistics, the planner sorted every open lead of the stage (tens of milliseconds
+ * on a large board, under the board's lock for moves and imports).
+ */
 export async function lastRankInStage(db: Executor, stageId: string, excludeId?: string): Promise<string | null> {
   const rows = await db
     .select({ rank: leads.rank })
     .from(leads)
-    .where(and(eq(leads.stageId, stageId), eq(leads.status, "open"), excludeId ? ne(leads.id, excludeId) : undefined))
+    .where(
+      and(
+        eq(leads.processId, sql`(select ${stages.processId} from ${stages} where ${stages.id} = ${stageId})`),
+        eq(leads.stageId, stageId),
+        eq(leads.status, "open"),
+        excludeId ? ne(leads.id, excludeId) : undefined,
+      ),
+    )
     .orderBy(desc(leads.rank))
     .limit(1);
   return rows[0]?.rank ?? null;
@@ -380,21 +393,6 @@ export async function lockLeads(tx: Tx, leadIds: readonly string[]): Promise<Map
     .orderBy(asc(leads.id))
     .for("update");
   return new Map(rows.map((r) => [r.id, r]));
-}
-
-/**
- * `lastRankInStage` for an import's appends: with the process in the condition the open-column
- * index (process, stage, rank) answers from its last entry, where the stage alone made the
- * planner sort every open lead of the stage, tens of milliseconds a batch on a large board.
- */
-export async function lastOpenRank(tx: Tx, processId: string, stageId: string): Promise<string | null> {
-  const rows = await tx
-    .select({ rank: leads.rank })
-    .from(leads)
-    .where(and(eq(leads.processId, processId), eq(leads.stageId, stageId), eq(leads.status, "open")))
-    .orderBy(desc(leads.rank))
-    .limit(1);
-  return rows[0]?.rank ?? null;
 }
 
 /** New leads as intake makes them: what differs per lead; the rest is the same for the whole batch. */

@@ -163,7 +163,7 @@ async function createLeads(tx: Tx, actor: Actor, created: LeadState[], now: Date
   if (!firstStage) throw new Error(`process ${board.processId} has no stages`);
   // Lock the board row before reading the last rank, so concurrent creations append in turn.
   await boardsRepo.lockBoard(tx, board.id);
-  const ranks = ranksAfter(await leadsRepo.lastOpenRank(tx, board.processId, firstStage.id), created.length);
+  const ranks = ranksAfter(await leadsRepo.lastRankInStage(tx, firstStage.id), created.length);
   await leadsRepo.insertLeads(
     tx,
     { processId: board.processId, stageId: firstStage.id, source: "import", at: now },
