@@ -4,6 +4,7 @@
  * Each node is `server/index.ts` in its own process with SOCKET_ADAPTER=postgres.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { serverArgs } from "./server-command.ts";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -139,7 +140,7 @@ function finishIfAllStopped(): void {
 }
 
 function startNode(number: number, port: number): ClusterNode {
-  const child = spawn(process.execPath, ["--import", "tsx", "server/index.ts"], {
+  const child = spawn(process.execPath, serverArgs(), {
     cwd: root,
     env: { ...process.env, PORT: String(port), SOCKET_ADAPTER: "postgres" },
     stdio: ["ignore", "pipe", "pipe"],

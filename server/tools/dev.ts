@@ -1,8 +1,9 @@
 /** `npm run dev`: the API server in watch mode and the Vite dev server, together. */
 import { spawn, type ChildProcess } from "node:child_process";
+import { serverNodeFlags } from "./server-command.ts";
 
 const children: ChildProcess[] = [
-  spawn(process.execPath, ["--import", "tsx", "--watch", "server/index.ts"], { stdio: "inherit" }),
+  spawn(process.execPath, [...serverNodeFlags, "--import", "tsx", "--watch", "server/index.ts"], { stdio: "inherit" }),
   spawn(process.execPath, ["node_modules/vite/bin/vite.js"], { stdio: "inherit" }),
 ];
 

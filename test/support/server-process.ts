@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { serverArgs } from "../../server/tools/server-command.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -21,7 +22,7 @@ export interface ServerProcess {
  */
 export function startServerProcess(env: Record<string, string>): ServerProcess {
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "server/index.ts"], {
+  const child = spawn(process.execPath, serverArgs(...nodeArgs), {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
