@@ -25,7 +25,7 @@ import {
   type KeyEntry,
   type RowResult,
 } from "./import-batch-common.ts";
-import { keysFor, marketingPageId } from "./intake-service.ts";
+import { keysFor, personLeadKey } from "./intake-service.ts";
 
 interface LeadState {
   id: string;
@@ -54,17 +54,7 @@ export async function upsertLeads(
   const plans = rows.map((values, i) => {
     const contact = contacts.results[i];
     if (isPersonRow(values)) {
-      const topic = values.topic?.trim() || channel.defaultTopic;
-      const campaign = values.campaign?.trim() || channel.campaign || null;
-      const keyValues: MatchValues = {
-        ...values,
-        email: contact?.email ?? values.email,
-        formId: marketingPageId(channel),
-        eventId: channel.eventId,
-        linkedinFormId: channel.linkedinFormId,
-        campaign,
-        topic,
-      };
+      const { topic, campaign, keyValues } = personLeadKey(values, contact?.email, channel);
       return { person: true, topic, campaign, keyValues, contactId: contact?.id ?? null, accountId: contact?.accountId ?? null };
     }
     const topic = values.topic ?? channel.defaultTopic;

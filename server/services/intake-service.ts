@@ -64,6 +64,27 @@ export function marketingPageId(context: { formId?: string | null; eventId?: str
   return context.formId ?? context.eventId ?? context.linkedinFormId ?? null;
 }
 
+/**
+ * What a person's lead is matched on: its values, the contact's email when it has a contact,
+ * and the channel's marketing page, campaign and default topic. Intake (one row) and imports
+ * (a batch) build it the same way, so both find the same lead.
+ */
+export function personLeadKey(values: MatchValues, contactEmail: string | null | undefined, channel: IntakeChannel) {
+  const topic = values.topic?.trim() || channel.defaultTopic;
+  const campaign = values.campaign?.trim() || channel.campaign || null;
+  const keyValues: MatchValues = {
+    ...values,
+    email: contactEmail ?? values.email,
+    // "formId" is the lead's marketing page id: the form, the event, or the LinkedIn form it came from.
+    formId: marketingPageId(channel),
+    eventId: channel.eventId,
+    linkedinFormId: channel.linkedinFormId,
+    campaign,
+    topic,
+  };
+  return { topic, campaign, keyValues };
+}
+
 /** The keys a record holds under each strategy that can compare all its fields. */
 export function keysFor(strategies: Strategy[], values: MatchValues, recordId: string) {
   const entries: Array<{ strategyId: string; key: string; recordId: string }> = [];
@@ -224,18 +245,7 @@ export class IntakeService {
     channel: IntakeChannel,
     now: Date,
   ): Promise<{ id: string; created: boolean; updated: boolean }> {
-    const topic = values.topic?.trim() || channel.defaultTopic;
-    const campaign = values.campaign?.trim() || channel.campaign || null;
-    const keyValues: MatchValues = {
-      ...values,
-      email: contact?.email ?? values.email,
-      // "formId" is the lead's marketing page id: the form, the event, or the LinkedIn form it came from.
-      formId: marketingPageId(channel),
-      eventId: channel.eventId,
-      linkedinFormId: channel.linkedinFormId,
-      campaign,
-      topic,
-    };
+    const { topic, campaign, keyValues } = personLeadKey(values, contact?.email, channel);
     const key = matchKey(strategies.lead.fields, keyValues);
     const newId = randomUUID();
     const owner = key ? await matching.claimKey(tx, strategies.lead.id, key, newId) : newId;
