@@ -9,6 +9,7 @@ import { ranksAfter } from "../../shared/domain/ranks.ts";
 import type { ImportRowValues } from "../../shared/schemas/imports.ts";
 import type { Tx } from "../db/client.ts";
 import * as boardsRepo from "../repositories/boards.ts";
+import * as leadBatches from "../repositories/lead-batches.ts";
 import * as leadsRepo from "../repositories/leads.ts";
 import * as matching from "../repositories/matching.ts";
 import { toEventActor, type Actor } from "./actor.ts";
@@ -66,7 +67,7 @@ export async function upsertLeads(
   const ids = rows.map((): string => randomUUID());
   const owners = await claim(tx, strategies.lead, keys, ids);
   const tentative = new Set<string>(ids);
-  const known = await leadsRepo.lockLeads(tx, [...owners.values()].filter((id) => !tentative.has(id)));
+  const known = await leadBatches.lockLeads(tx, [...owners.values()].filter((id) => !tentative.has(id)));
 
   const states = new Map<string, LeadState>();
   const holders = new Map<string, string>();
@@ -114,7 +115,7 @@ export async function upsertLeads(
   await matching.repointKeys(tx, strategies.lead.id, repoints);
   const all = [...states.values()];
   await createLeads(tx, job.actor, all.filter((s) => s.isNew), now);
-  await leadsRepo.updateMergedLeads(
+  await leadBatches.updateMergedLeads(
     tx,
     all.filter((s) => !s.isNew && s.bumps > 0).map(({ id, topic, campaign, contactId, bumps }) => ({ id, topic, campaign, contactId, bumps })),
     now,
@@ -154,7 +155,7 @@ async function createLeads(tx: Tx, actor: Actor, created: LeadState[], now: Date
   // Lock the board row before reading the last rank, so concurrent creations append in turn.
   await boardsRepo.lockBoard(tx, board.id);
   const ranks = ranksAfter(await leadsRepo.lastRankInStage(tx, firstStage.id), created.length);
-  await leadsRepo.insertLeads(
+  await leadBatches.insertLeads(
     tx,
     { processId: board.processId, stageId: firstStage.id, source: "import", at: now },
     created.map((lead, i) => ({
@@ -168,7 +169,7 @@ async function createLeads(tx: Tx, actor: Actor, created: LeadState[], now: Date
       version: 1 + lead.bumps,
     })),
   );
-  await leadsRepo.insertHistoryEntries(
+  await leadBatches.insertHistoryEntries(
     tx,
     created.map((lead) => lead.id),
     {
