@@ -37,7 +37,7 @@ import {
   type RowResult,
 } from "./import-batch-common.ts";
 import { upsertLeads } from "./import-batch-leads.ts";
-import { keysFor } from "./intake-service.ts";
+import { contactFields, keysFor } from "./intake-service.ts";
 import { fieldsChanged, rebuildLeads } from "./scoring-counters.ts";
 
 export type { BatchContext, RowResult } from "./import-batch-common.ts";
@@ -93,15 +93,9 @@ async function upsertContacts(
   now: Date,
 ) {
   const strategy = job.strategies.contact;
-  const incoming = rows.map((values): ContactFields => ({
-    email: values.email?.trim() || null,
-    firstName: values.firstName ?? null,
-    lastName: values.lastName ?? null,
-    jobTitle: values.jobTitle ?? null,
-    phone: values.phone ?? null,
-    country: values.country ?? null,
-    accountId: values.company ? accounts.byKey.get(nameKey(values.company))! : null,
-  }));
+  const incoming = rows.map((values): ContactFields =>
+    contactFields(values, values.company ? accounts.byKey.get(nameKey(values.company))! : null),
+  );
   const keys = rows.map((values, i) => (people[i] ? matchKey(strategy.fields, values) : null));
   const ids = rows.map((): string => randomUUID());
   const owners = await claim(tx, strategy, keys, ids);

@@ -85,6 +85,19 @@ export function personLeadKey(values: MatchValues, contactEmail: string | null |
   return { topic, campaign, keyValues };
 }
 
+/** A person's contact fields as intake and imports store them: every field, blank ones as null. */
+export function contactFields(values: IntakeValues, accountId: string | null): Required<contactsRepo.ContactChanges> {
+  return {
+    email: values.email?.trim() || null,
+    firstName: values.firstName ?? null,
+    lastName: values.lastName ?? null,
+    jobTitle: values.jobTitle ?? null,
+    phone: values.phone ?? null,
+    country: values.country ?? null,
+    accountId,
+  };
+}
+
 /** The keys a record holds under each strategy that can compare all its fields. */
 export function keysFor(strategies: Strategy[], values: MatchValues, recordId: string) {
   const entries: Array<{ strategyId: string; key: string; recordId: string }> = [];
@@ -199,15 +212,7 @@ export class IntakeService {
     now: Date,
   ): Promise<{ row: contactsRepo.ContactRow | null; created: boolean; updated: boolean; changedAccount?: Array<string | null> }> {
     const accountId = values.company ? await this.findOrCreateAccount(tx, values.company, values.country ?? null, now) : null;
-    const incoming: contactsRepo.ContactChanges = {
-      email: values.email?.trim() || null,
-      firstName: values.firstName ?? null,
-      lastName: values.lastName ?? null,
-      jobTitle: values.jobTitle ?? null,
-      phone: values.phone ?? null,
-      country: values.country ?? null,
-      accountId,
-    };
+    const incoming: contactsRepo.ContactChanges = contactFields(values, accountId);
     const hasIdentity = Object.values(incoming).some((v) => typeof v === "string" && v.trim() !== "");
     if (!hasIdentity) return { row: null, created: false, updated: false };
     const key = matchKey(strategies.contact.fields, values);
