@@ -12,6 +12,7 @@ import { applySerially, sortedState, stateOf } from "../support/serial-moves.ts"
 import { readWholeBoard } from "../support/whole-board.ts";
 import { modelInput } from "../support/scoring.ts";
 import { connectSocket, login, request, restartTestServer, startTestServer, until, waitForConnect, type TestServer } from "../support/server.ts";
+import { seededRandom } from "../../server/services/demo-data.ts";
 
 const stageKeys = [
   "inquiry",
@@ -21,17 +22,6 @@ const stageKeys = [
   "sales_acceptance",
 ];
 
-/** mulberry32, so a failing random run can be replayed from its seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = <T>(random: () => number, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -193,7 +183,7 @@ describe.each(drivers)("random conflicting moves on %s", (driver) => {
     const outcomes: Outcome[] = [];
     await Promise.all(
       clients.map(async (client, i) => {
-        const random = seeded(1000 + i);
+        const random = seededRandom(1000 + i);
         for (let k = 0; k < 25; k++) {
           const leadId = pick(random, ids);
           const card = client.cards.get(leadId)!;

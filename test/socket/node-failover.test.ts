@@ -22,22 +22,12 @@ import { eventKey, LiveBoardClient, placements } from "../support/live-client.ts
 import { startServerProcess, type ServerProcess } from "../support/server-process.ts";
 import { connectSocket, login, request, until, waitForConnect, type TestSocket } from "../support/server.ts";
 import { readWholeBoard } from "../support/whole-board.ts";
+import { seededRandom } from "../../server/services/demo-data.ts";
 
 if (!drivers.includes("postgres")) {
   console.info("node failover tests skipped: set TEST_DATABASE_URL to a PostgreSQL server to run them");
 }
 
-/** mulberry32: each client gets its own reproducible jitter. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -146,8 +136,8 @@ describe.runIf(drivers.includes("postgres"))("a node killed mid-stream on postgr
 
   it("the dead node's clients reconnect to the other, replay what they missed, and end with the same contiguous history", async () => {
     // Six clients through the balancer (on A while it lives), two straight on B.
-    const viaBalancer = Array.from({ length: 6 }, (_, i) => new LiveBoardClient(balancer!.url, { cookie, random: seeded(i + 1) }));
-    const onB = Array.from({ length: 2 }, (_, i) => new LiveBoardClient(urlB, { cookie, random: seeded(i + 101) }));
+    const viaBalancer = Array.from({ length: 6 }, (_, i) => new LiveBoardClient(balancer!.url, { cookie, random: seededRandom(i + 1) }));
+    const onB = Array.from({ length: 2 }, (_, i) => new LiveBoardClient(urlB, { cookie, random: seededRandom(i + 101) }));
     clients.push(...viaBalancer, ...onB);
     for (const c of clients) c.start();
     await until(() => clients.every((c) => c.settled), 30_000);

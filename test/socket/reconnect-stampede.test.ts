@@ -12,18 +12,8 @@ import { drivers, openTestDatabase, type TestDatabase } from "../support/databas
 import { readWholeBoard } from "../support/whole-board.ts";
 import { LiveBoardClient, placements } from "../support/live-client.ts";
 import { login, restartTestServer, startTestServer, until, type TestServer } from "../support/server.ts";
+import { seededRandom } from "../../server/services/demo-data.ts";
 
-/** mulberry32: each client gets its own reproducible jitter. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Counts the board syncs (join snapshots and resyncs) the server runs at once, at the
@@ -97,7 +87,7 @@ describe.each(drivers)("a thousand clients through a server restart on %s", (dri
       const batch = Array.from(
         { length: 100 },
         // They stand for pages open long before the restart: their connections count as stable.
-        (_, k) => new LiveBoardClient(server.url, { cookie, initial, random: seeded(i + k + 1), stableAfterMs: 0 }),
+        (_, k) => new LiveBoardClient(server.url, { cookie, initial, random: seededRandom(i + k + 1), stableAfterMs: 0 }),
       );
       clients.push(...batch);
       for (const c of batch) c.start();
